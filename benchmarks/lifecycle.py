@@ -1,0 +1,168 @@
+"""Push N cases through the whole lifecycle via the HTTP API of an embedded system.
+
+Starts ``grievance up`` in a temporary data dir on free ports, files N cases as
+the hotline and drives each through dispatch → accept → progress → complete →
+recheck with the dev keys, C cases at a time, then stops the system with SIGTERM.
+Prints cases/s and the p50/p99 latency of each action.
+
+    .venv/bin/python -m benchmarks.lifecycle --cases 200 --concurrency 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+STEPS: list[tuple[str, str, dict[str, Any]]] = [
+    ("dispatch", "dispatcher", {"category": "city.street-vending"}),
+    ("accept", "unit", {"note": "签收"}),
+    ("progress", "unit", {"note": "已到现场"}),
+    ("complete", "unit", {"result": "resolved", "note": "已清理"}),
+    ("recheck", "verifier", {"passed": True, "satisfaction": "satisfied"}),
+]
+
+
+def free_port() -> int:
+    """A port nothing listens on now (its +1000 neighbour is checked by ``up``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def wait_healthy(http: httpx.AsyncClient, patience: float = 120) -> None:
+    """Poll /healthz until the system answers."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.25)
+    raise SystemExit("the system did not become healthy")
+
+
+async def one_case(
+    http: httpx.AsyncClient, keys: dict[str, Any], latencies: dict[str, list[float]]
+) -> None:
+    """File one case and drive it to closed, timing each call."""
+    body = {
+        "external_id": f"BENCH-{uuid.uuid4().hex}",
+        "channel": "phone",
+        "reporter": {"name": "测试", "phone": "13800000000"},
+        "description": "路口有流动摊贩占道经营",
+        "location": {"address": "湖滨路1号", "grid": "grid-1"},
+    }
+    auth = {"Authorization": f"Bearer {keys['hotline']}"}
+    started = time.perf_counter()
+    response = await http.post("/v1/grievances", json=body, headers=auth)
+    latencies["file"].append(time.perf_counter() - started)
+    response.raise_for_status()
+    case = response.json()
+    for action, role, payload in STEPS:
+        key = keys["units"][case["unit"]] if role == "unit" else keys[role]
+        started = time.perf_counter()
+        response = await http.post(
+            f"/v1/grievances/{case['id']}/{action}",
+            json=payload,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        latencies[action].append(time.perf_counter() - started)
+        response.raise_for_status()
+        case = response.json()
+    assert case["stage"] == "closed", case
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def row(name: str, values: list[float]) -> str:
+    """One table line: p50, p99 and mean in milliseconds."""
+    p50, p99 = percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000
+    return f"{name:<10} {p50:8.1f} {p99:8.1f} {statistics.fmean(values) * 1000:8.1f}"
+
+
+async def drive(base_url: str, keys: dict[str, Any], cases: int, concurrency: int) -> None:
+    """Run the load and print the figures."""
+    latencies: dict[str, list[float]] = defaultdict(list)
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
+        await wait_healthy(http)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def bounded() -> None:
+            async with gate:
+                await one_case(http, keys, latencies)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(bounded() for _ in range(cases)))
+        elapsed = time.perf_counter() - started
+    every = [value for values in latencies.values() for value in values]
+    print(f"cases: {cases}, concurrency: {concurrency}, elapsed: {elapsed:.1f}s")
+    print(f"throughput: {cases / elapsed:.1f} cases/s ({len(every) / elapsed:.1f} requests/s)")
+    print(f"{'call':<10} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
+    for name in ["file", *(step[0] for step in STEPS)]:
+        print(row(name, latencies[name]))
+    print(row("all", every))
+
+
+def main() -> int:
+    """Start the embedded system, run the load, stop the system."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+    grievance = Path(sys.executable).parent / "grievance"
+    with tempfile.TemporaryDirectory(prefix="grievance-bench-") as data_dir:
+        api_port, temporal_port = free_port(), free_port()
+        system = subprocess.Popen(
+            [
+                str(grievance),
+                "up",
+                "--data-dir",
+                data_dir,
+                "--port",
+                str(api_port),
+                "--temporal-port",
+                str(temporal_port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            keys_file = Path(data_dir) / "dev-keys.json"
+            for _ in range(600):
+                if keys_file.exists() or system.poll() is not None:
+                    break
+                time.sleep(0.1)
+            keys = json.loads(keys_file.read_text("utf-8"))
+            asyncio.run(drive(f"http://127.0.0.1:{api_port}", keys, args.cases, args.concurrency))
+        finally:
+            system.send_signal(signal.SIGTERM)
+            code = system.wait(60)
+    print(f"grievance up exited with {code} after SIGTERM")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

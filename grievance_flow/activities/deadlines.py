@@ -1,0 +1,55 @@
+"""The deadline activity: turn a stage entry into an SLA clock.
+
+Deadlines are computed here, outside workflow code, and the result is recorded
+in the workflow history: a replay under a newer calendar or catalogue reads the
+recorded deadline and never recomputes it.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from grievance_flow.catalogue.errors import CatalogueError
+from grievance_flow.catalogue.model import Catalogue
+from grievance_flow.deadlines.calendar import WorkingCalendar
+from grievance_flow.deadlines.compute import deadline_after, warn_time
+from grievance_flow.workflows.contracts import ActivityName, DeadlineInput, StageDeadline
+
+
+class DeadlineActivities:
+    """SLA clocks from the catalogue's SLA classes and the working-day calendar."""
+
+    def __init__(self, catalogue: Catalogue, calendar: WorkingCalendar) -> None:
+        self._catalogue = catalogue
+        self._calendar = calendar
+
+    @activity.defn(name=ActivityName.DEADLINE.value)
+    def compute_deadline(self, request: DeadlineInput) -> StageDeadline:
+        """Compute when ``request.stage`` turns yellow, red, and escalates."""
+        catalogue = self._catalogue
+        try:
+            sla = catalogue.sla_for(request.category, request.urgent)
+        except CatalogueError:
+            # A category dropped from a newer catalogue must not stall the case:
+            # it keeps a clock, by the default class, and the log says why.
+            activity.logger.warning(
+                "case %s: category %r is not in the catalogue; using SLA class %r",
+                request.case_id,
+                request.category,
+                catalogue.policy.default_sla,
+            )
+            sla = catalogue.sla_for(None, request.urgent)
+        tz = catalogue.timezone_info
+        due_at = deadline_after(
+            request.started_at, sla.for_stage(request.stage.value), calendar=self._calendar, tz=tz
+        )
+        return StageDeadline(
+            stage=request.stage,
+            sla_class=sla.name,
+            started_at=request.started_at,
+            due_at=due_at,
+            warn_at=warn_time(request.started_at, due_at, catalogue.policy.warn_at),
+            escalate_at=deadline_after(
+                due_at, catalogue.policy.escalate_after, calendar=self._calendar, tz=tz
+            ),
+        )

@@ -1,0 +1,89 @@
+"""The FastAPI application: app factory and lifespan.
+
+The Temporal client, database engine and catalogue are created once in the
+lifespan (or handed in by ``grievance up``, which shares them with its worker),
+never at import time and never per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from grievance_flow.api.deps import ApiResources
+from grievance_flow.api.errors import install_error_handlers
+from grievance_flow.api.gateway import CaseGateway
+from grievance_flow.api.keyring import KeyRing
+from grievance_flow.api.routes import actions, catalogue, grievances, health
+from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
+from grievance_flow.settings import Settings
+
+DESCRIPTION = """\
+Case management for 12345 citizen hotlines. Every grievance is a durable Temporal
+workflow: report → classify → accept → handle → recheck → closed.
+
+Authenticate with `Authorization: Bearer <key>`; a key carries a role
+(hotline, dispatcher, unit, verifier, auditor, admin) and, for units, a unit.
+Errors are `{"error": Name, "detail": sentence}`.
+"""
+
+
+def build_resources(
+    client: Client, engine: Engine, domain: Domain, *, task_queue: str
+) -> ApiResources:
+    """Bundle already-created resources for :func:`create_app`."""
+    return ApiResources(
+        client=client,
+        engine=engine,
+        domain=domain,
+        gateway=CaseGateway(client, engine, task_queue=task_queue),
+        keyring=KeyRing(engine),
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, resources: ApiResources | None = None
+) -> FastAPI:
+    """Build the API.
+
+    Args:
+        settings: Where to connect when the app owns its resources.
+        resources: Resources owned by the caller (``grievance up``, tests); the
+            app then neither creates nor closes them.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if resources is not None:
+            app.state.resources = resources
+            yield
+            return
+        config = settings or Settings()
+        domain = load_domain(config.catalogue, config.calendar_overrides)
+        engine = open_database(config)
+        client = await connect_temporal(config)
+        app.state.resources = build_resources(client, engine, domain, task_queue=config.task_queue)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="grievance-flow",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    if resources is not None:
+        # Also available without the lifespan (e.g. an in-process test transport).
+        app.state.resources = resources
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(grievances.router)
+    app.include_router(actions.router)
+    app.include_router(catalogue.router)
+    return app

@@ -1,0 +1,66 @@
+"""FastAPI dependencies, as ``Annotated`` aliases routes declare in their signatures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from grievance_flow.api.errors import Unauthorized
+from grievance_flow.api.gateway import CaseGateway
+from grievance_flow.api.keyring import KeyRing
+from grievance_flow.catalogue.model import Catalogue
+from grievance_flow.runtime import Domain
+from grievance_flow.workflows.contracts import Actor
+
+
+@dataclass
+class ApiResources:
+    """What the API holds for its whole life: created once in the lifespan."""
+
+    client: Client
+    engine: Engine
+    domain: Domain
+    gateway: CaseGateway
+    keyring: KeyRing
+
+
+def _resources(request: Request) -> ApiResources:
+    resources: ApiResources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[ApiResources, Depends(_resources)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
+
+
+async def _current_actor(
+    resources: ResourcesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
+    actor = await resources.keyring.actor_for(credentials.credentials)
+    if actor is None:
+        raise Unauthorized("Unknown API key.")
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(_current_actor)]
+
+
+def _gateway(resources: ResourcesDep) -> CaseGateway:
+    return resources.gateway
+
+
+def _catalogue(resources: ResourcesDep) -> Catalogue:
+    return resources.domain.catalogue
+
+
+GatewayDep = Annotated[CaseGateway, Depends(_gateway)]
+CatalogueDep = Annotated[Catalogue, Depends(_catalogue)]

@@ -1,0 +1,146 @@
+"""The API's one door to Temporal and the read model.
+
+Intake is idempotent on the hotline's ``external_id``: the case id is derived
+from it, a second start is refused by Temporal, and the existing case is
+answered instead. Reads prefer the live workflow; a case Temporal no longer
+holds (past retention) is served from the read model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from grievance_flow.api.errors import Conflict, NotFound
+from grievance_flow.store import queries
+from grievance_flow.workflows.contracts import (
+    Action,
+    CaseSnapshot,
+    CaseView,
+    FileGrievanceInput,
+    Stage,
+    Status,
+)
+from grievance_flow.workflows.grievance import GrievanceWorkflow
+
+
+@dataclass
+class CasePage:
+    """One page of the read model's case list."""
+
+    items: list[CaseView]
+    total: int
+
+
+class CaseGateway:
+    """Starts cases, sends them actions, and reads them back."""
+
+    def __init__(self, client: Client, engine: Engine, *, task_queue: str) -> None:
+        self._client = client
+        self._engine = engine
+        self._task_queue = task_queue
+
+    async def file(self, intake: FileGrievanceInput) -> tuple[CaseView, bool]:
+        """Start the case's workflow, or find the one already filed.
+
+        Returns:
+            The case once its report is recorded and classified, and whether this
+            call created it.
+        """
+        start = WithStartWorkflowOperation(
+            GrievanceWorkflow.run,
+            intake,
+            id=intake.case_id,
+            task_queue=self._task_queue,
+            # FAIL + REJECT_DUPLICATE: a repeat of an open *or closed* case is
+            # answered with the existing case, never a second workflow.
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        try:
+            case = await self._client.execute_update_with_start_workflow(
+                GrievanceWorkflow.intake, start_workflow_operation=start
+            )
+        except WorkflowAlreadyStartedError:
+            return await self.case(intake.case_id), False
+        return case, True
+
+    async def case(self, case_id: str) -> CaseView:
+        """The live case, or the read model's copy once Temporal has let it go."""
+        handle = self._client.get_workflow_handle(case_id)
+        try:
+            return await handle.query(GrievanceWorkflow.case)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+        stored = await asyncio.to_thread(queries.get_case, self._engine, case_id)
+        if stored is None:
+            raise NotFound(f"No case '{case_id}'.")
+        return stored
+
+    async def snapshot(self, case_id: str) -> CaseSnapshot:
+        """The case and its timeline, oldest first."""
+        handle = self._client.get_workflow_handle(case_id)
+        try:
+            return await handle.query(GrievanceWorkflow.snapshot)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+        case = await self.case(case_id)
+        events = await asyncio.to_thread(queries.case_events, self._engine, case_id)
+        return CaseSnapshot(case=case, events=events)
+
+    async def act(self, case_id: str, action: Action, command: Any) -> CaseView:
+        """Send ``action`` as a workflow Update; its validator decides before history."""
+        handle = self._client.get_workflow_handle(case_id)
+        try:
+            result: CaseView = await handle.execute_update(
+                action.value, command, result_type=CaseView
+            )
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # Temporal says NOT_FOUND both for an unknown id and for a workflow
+            # that has already completed; only the first is a 404.
+            case = await self.case(case_id)
+            if case.status is Status.CLOSED:
+                raise Conflict(
+                    f"'{action.value}' is not allowed: the case is {Stage.CLOSED.value} "
+                    f"({case.outcome.value if case.outcome else 'no outcome'})."
+                ) from exc
+            raise
+        return result
+
+    async def list(
+        self,
+        *,
+        stage: Stage | None,
+        unit: str | None,
+        category: str | None,
+        overdue: bool | None,
+        now: datetime,
+        limit: int,
+        offset: int,
+    ) -> CasePage:
+        """A page of the read model, newest first."""
+        items, total = await asyncio.to_thread(
+            lambda: queries.list_cases(
+                self._engine,
+                stage=stage,
+                unit=unit,
+                category=category,
+                overdue=overdue,
+                now=now,
+                limit=limit,
+                offset=offset,
+            )
+        )
+        return CasePage(items=items, total=total)

@@ -1,0 +1,214 @@
+"""Request and response bodies of the HTTP API (SPEC §4).
+
+``XCreate`` / ``XBody`` are what clients send; ``XPublic`` what they get back.
+Conversion from the workflow's payloads (with phone masking) lives in
+:mod:`grievance_flow.api.presenters`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from grievance_flow.workflows.contracts import (
+    CompletionResult,
+    EventType,
+    Outcome,
+    Role,
+    Satisfaction,
+    Stage,
+    Status,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ExternalId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"),
+]
+"""The hotline's own id; it becomes part of the case id and URL, so it is kept URL-safe."""
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReporterIn(_Body):
+    """The citizen who called."""
+
+    name: ShortText
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{4,19}$")]
+
+
+class LocationIn(_Body):
+    """Where; ``grid`` must name a D-tier unit of the catalogue."""
+
+    address: Text
+    grid: ShortText
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class GrievanceCreate(_Body):
+    """A new grievance as the hotline files it."""
+
+    external_id: ExternalId
+    channel: ShortText
+    reporter: ReporterIn
+    description: Text
+    location: LocationIn
+    category_hint: ShortText | None = None
+    urgent: bool = False
+    attachments: list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+# --- action bodies ----------------------------------------------------------------
+
+
+class DispatchBody(_Body):
+    """``dispatch``: the unit defaults to the catalogue route for the case's grid."""
+
+    category: ShortText
+    unit: ShortText | None = None
+    note: Text | None = None
+
+
+class ReasonBody(_Body):
+    """``reject``, ``return`` and ``withdraw``: a reason is required."""
+
+    reason: Text
+
+
+class NoteBody(_Body):
+    """``accept``: an optional note."""
+
+    note: Text | None = None
+
+
+class RequiredNoteBody(_Body):
+    """``progress`` and ``supervise``: a note is required."""
+
+    note: Text
+
+
+class CompleteBody(_Body):
+    """``complete``: the result, what was done, and optional evidence URLs."""
+
+    result: CompletionResult
+    note: Text
+    evidence: list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class RecheckBody(_Body):
+    """``recheck``: does the result hold, and how satisfied is the citizen."""
+
+    passed: bool
+    satisfaction: Satisfaction
+    note: Text | None = None
+
+
+# --- responses --------------------------------------------------------------------
+
+
+class ActorPublic(BaseModel):
+    """Who did something."""
+
+    role: Role
+    unit: str | None = None
+
+
+class ReporterPublic(BaseModel):
+    """The reporter; ``phone`` is masked unless the reader's role may see it."""
+
+    name: str
+    phone: str
+
+
+class LocationPublic(BaseModel):
+    """Where the grievance is."""
+
+    address: str
+    grid: str
+    lat: float | None = None
+    lon: float | None = None
+
+
+class DeadlinePublic(BaseModel):
+    """One stage's SLA clock."""
+
+    sla_class: str
+    started_at: datetime
+    warn_at: datetime
+    due_at: datetime
+    escalate_at: datetime
+
+
+class SlaPublic(BaseModel):
+    """The running clock of the current stage."""
+
+    stage: Stage
+    due_at: datetime
+    state: Literal["on_track", "warning", "overdue"]
+
+
+class CasePublic(BaseModel):
+    """A grievance case (SPEC §4 Case fields)."""
+
+    id: str
+    external_id: str
+    channel: str
+    stage: Stage
+    status: Status
+    category: str | None
+    suggested_category: str | None
+    category_hint: str | None
+    tier: str | None
+    unit: str | None
+    co_units: list[str]
+    reporter: ReporterPublic
+    description: str
+    location: LocationPublic
+    urgent: bool
+    attachments: list[str]
+    sla: SlaPublic | None
+    deadlines: dict[str, DeadlinePublic]
+    supervised: bool
+    escalations: int
+    returns: int
+    reopens: int
+    outcome: Outcome | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class CaseList(BaseModel):
+    """A page of cases and the total that match the filters."""
+
+    items: list[CasePublic]
+    total: int
+
+
+class EventPublic(BaseModel):
+    """One timeline entry."""
+
+    seq: int
+    type: EventType
+    at: datetime
+    actor: ActorPublic
+    stage: Stage
+    data: dict[str, Any]
+
+
+class HealthPublic(BaseModel):
+    """What ``/healthz`` checked."""
+
+    status: Literal["ok", "unavailable"]
+    temporal: str
+    database: str

@@ -1,0 +1,59 @@
+"""Wiring shared by every entry point: catalogue, calendar, database and Temporal client.
+
+Built once per process at start-up (never per request or per activity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from grievance_flow.catalogue.loader import load_catalogue
+from grievance_flow.catalogue.model import Catalogue
+from grievance_flow.deadlines.calendar import WorkingCalendar, load_overrides_file, merge
+from grievance_flow.settings import Settings
+from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
+
+
+@dataclass
+class Domain:
+    """The loaded catalogue and the calendar its deadlines are counted on."""
+
+    catalogue: Catalogue
+    calendar: WorkingCalendar
+
+
+def load_domain(catalogue_path: Path | None, overrides_path: Path | None = None) -> Domain:
+    """Load and validate the catalogue, and build the working-day calendar.
+
+    Raises:
+        CatalogueError: The catalogue is malformed; the message names the entry.
+    """
+    catalogue = load_catalogue(catalogue_path)
+    overrides = catalogue.calendar_overrides
+    if overrides_path is not None:
+        overrides = merge(overrides, load_overrides_file(overrides_path))
+    return Domain(catalogue=catalogue, calendar=WorkingCalendar(overrides))
+
+
+def database_url(settings: Settings) -> str:
+    """``DATABASE_URL``, or the SQLite read model in the data dir."""
+    if settings.database_url:
+        return settings.database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return sqlite_url_for(settings.data_dir)
+
+
+def open_database(settings: Settings) -> Engine:
+    """Create the engine and bring the schema to the newest migration."""
+    engine = make_engine(database_url(settings))
+    migrate(engine)
+    return engine
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    """The process's one Temporal client."""
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)

@@ -1,0 +1,32 @@
+"""The read model: SQLModel tables of cases, events and API keys, and their queries.
+
+Written by the projection activity and key management, read by the API;
+rebuildable from Temporal at any time. Import the public API from here.
+"""
+
+from grievance_flow.store.engine import make_engine, migrate, normalize_url, sqlite_url_for
+from grievance_flow.store.keys import (
+    create_key,
+    generate_key,
+    hash_key,
+    register_key,
+    resolve_key,
+)
+from grievance_flow.store.projection import project_case
+from grievance_flow.store.queries import case_events, get_case, list_cases
+
+__all__ = [
+    "case_events",
+    "create_key",
+    "generate_key",
+    "get_case",
+    "hash_key",
+    "list_cases",
+    "make_engine",
+    "migrate",
+    "normalize_url",
+    "project_case",
+    "register_key",
+    "resolve_key",
+    "sqlite_url_for",
+]

@@ -1,0 +1,154 @@
+"""Database engines for the read model, and its schema migrations.
+
+The engine is synchronous: the API runs store calls in its thread pool and the
+projection activity is a sync activity on the worker's thread pool executor.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""Alembic script directory, found next to this file so a non-editable install works."""
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another (API, worker, CLI) to release the lock."""
+
+# Any bigint works as long as every migrator uses the same one; spelling it
+# from bytes makes it recognisable in pg_locks.
+_PG_MIGRATION_LOCK = int.from_bytes(b"gf-migr", "big")
+
+# Alembic's `context` and `op` are module-level proxies to the running
+# migration, so two migrations in one process (API and worker threads under
+# `grievance up`) must not overlap even before the database lock is taken.
+_IN_PROCESS_LOCK = threading.Lock()
+
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+
+
+def normalize_url(url: str) -> str:
+    """Return ``url`` with PostgreSQL URLs pointed at the psycopg 3 driver.
+
+    ``postgres://`` (Heroku-style) and bare ``postgresql://`` would otherwise
+    select psycopg2, which is not a dependency. Other URLs pass unchanged.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in _POSTGRES_SCHEMES:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_url_for(data_dir: Path) -> str:
+    """Return the URL of the embedded read model, ``DATA_DIR/readmodel.db``.
+
+    The directory must exist before the engine first connects.
+    """
+    return f"sqlite:///{(data_dir / 'readmodel.db').resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create a thread-safe engine for a SQLite or PostgreSQL URL.
+
+    SQLite gets WAL (readers never block the projection writer), a busy timeout
+    (the API, the worker and the CLI may write at once), foreign keys (off by
+    default in SQLite) and ``check_same_thread=False`` (the pool hands
+    connections to worker threads). An in-memory SQLite database is shared by
+    all threads through one connection, or each would see its own empty one.
+
+    Args:
+        url: A SQLAlchemy URL; ``postgres://`` and ``postgresql://`` are accepted.
+
+    Raises:
+        ValueError: The URL names a database other than SQLite or PostgreSQL.
+    """
+    parsed = make_url(normalize_url(url))
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        # pre_ping: a managed PostgreSQL restarts or fails over; a stale pooled
+        # connection should be replaced, not surface as a 500 or an activity retry.
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    if backend != "sqlite":
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
+
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if parsed.database in (None, "", ":memory:"):
+        options["poolclass"] = StaticPool
+    engine = sa.create_engine(parsed, **options)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # busy_timeout first: switching to WAL itself needs the lock another
+        # process may hold while it migrates.
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # With WAL, NORMAL loses at most the last commits on power loss, never
+        # integrity; the read model is rebuildable from Temporal anyway.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def alembic_config() -> Config:
+    """Return an Alembic config for the bundled migrations (no alembic.ini needed).
+
+    Developers can pass it to ``alembic.command.revision`` to write a new
+    migration; set ``sqlalchemy.url`` on it first for commands that connect.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def migrate(url_or_engine: str | Engine) -> None:
+    """Bring the schema to the newest revision (Alembic ``upgrade head``).
+
+    Safe to repeat (a schema at head is left alone) and to run from several
+    processes at once (``grievance api`` and ``grievance worker`` both migrate
+    on start, and may share a process): the whole upgrade runs in one
+    transaction behind a database lock (and a thread lock), so a second
+    migrator waits and then finds nothing to do.
+
+    Args:
+        url_or_engine: A database URL, or an engine from :func:`make_engine`.
+    """
+    owned = isinstance(url_or_engine, str)
+    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    try:
+        with _IN_PROCESS_LOCK, engine.connect() as connection:
+            _lock_schema(connection)
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def _lock_schema(connection: Connection) -> None:
+    """Serialise migrators; the lock is released when the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+        )
+    elif connection.dialect.name == "sqlite":
+        # pysqlite would otherwise run the DDL outside any transaction, so two
+        # migrators could both see "no tables" and both create them. BEGIN
+        # IMMEDIATE takes the write lock now (waiting up to busy_timeout) and
+        # makes the DDL and the alembic_version row commit together.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

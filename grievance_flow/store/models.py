@@ -1,0 +1,94 @@
+"""The read model's tables.
+
+Written only by the projection activity (``cases``, ``events``) and by key
+management (``api_keys``); read by the API. Temporal stays the source of truth:
+every row here can be rebuilt from workflow histories.
+
+Enum-valued columns (stage, status, role, ...) are plain strings rather than
+database enums, so a new stage or event type never needs a schema migration.
+Keep these classes in step with ``migrations/versions``; a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from grievance_flow.store.columns import JSONType, UTCDateTime
+
+
+class CaseRecord(SQLModel, table=True):
+    """One row per case: the filterable facts, plus the whole CaseView in ``doc``.
+
+    The flat columns exist to filter, sort and (later) compute KPIs; ``doc`` is
+    what ``get_case``/``list_cases`` return, so a closed case whose workflow
+    Temporal has already dropped from retention can still be served in full.
+    """
+
+    __tablename__ = "cases"
+
+    id: str = Field(primary_key=True)
+    external_id: str = Field(unique=True, index=True)
+    channel: str
+    stage: str = Field(index=True)
+    status: str = Field(index=True)
+    category: str | None = Field(default=None, index=True)
+    tier: str | None = None
+    unit: str | None = Field(default=None, index=True)
+    co_units: list[str] = Field(default_factory=list, sa_type=JSONType)
+    reporter_name: str
+    reporter_phone: str
+    description: str = Field(sa_type=sa.Text)
+    address: str
+    grid: str = Field(index=True)
+    lat: float | None = None
+    lon: float | None = None
+    urgent: bool = False
+    supervised: bool = False
+    escalations: int = 0
+    returns: int = 0
+    reopens: int = 0
+    outcome: str | None = None
+    sla_stage: str | None = None
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_seq: int = 0
+    doc: dict[str, Any] = Field(sa_type=JSONType)
+
+
+class EventRecord(SQLModel, table=True):
+    """One timeline entry; ``(case_id, seq)`` makes re-projection a no-op."""
+
+    __tablename__ = "events"
+    # Named, so a later batch migration on SQLite can find and alter it.
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name="fk_events_case_id_cases", ondelete="CASCADE"
+        ),
+    )
+
+    case_id: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    type: str
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_role: str
+    actor_unit: str | None = None
+    stage: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key, stored only as the SHA-256 of the plaintext."""
+
+    __tablename__ = "api_keys"
+
+    key_hash: str = Field(primary_key=True, max_length=64)
+    role: str
+    unit: str | None = None
+    label: str = ""
+    created_at: datetime = Field(sa_type=UTCDateTime)

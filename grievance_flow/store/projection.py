@@ -1,0 +1,138 @@
+"""Writing a case and its new events into the read model.
+
+Called by the projection activity, which Temporal retries and may run late or
+twice. So the write is idempotent and monotonic: events are keyed by
+``(case_id, seq)`` and inserted once; the case row only ever moves forward in
+``last_seq``. Both are single upsert statements, so two workers projecting the
+same case at once cannot interleave a read and a write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from grievance_flow.store.models import CaseRecord, EventRecord
+from grievance_flow.store.serialization import case_to_dict, event_to_dict
+from grievance_flow.workflows.contracts import CaseView, Event, Stage, Status
+
+_cases: Table = CaseRecord.__table__  # type: ignore[attr-defined]
+_events: Table = EventRecord.__table__  # type: ignore[attr-defined]
+
+
+def project_case(engine: Engine, case: CaseView, events: list[Event]) -> None:
+    """Bring the read model up to ``case`` and record ``events``, in one transaction.
+
+    Events already stored (same case and seq) are left untouched. The case row
+    is replaced only if ``case.last_seq`` is at least the stored one, so an
+    older projection retried after a newer one never rolls the case back;
+    its events are still inserted, filling any gap.
+
+    Args:
+        engine: A read-model engine (SQLite or PostgreSQL).
+        case: The case as the workflow sees it now.
+        events: Events to record, normally those after the previous projection.
+
+    Raises:
+        ValueError: A datetime in ``case`` or ``events`` is naive.
+    """
+    row = case_row(case)
+    event_rows = [event_row(case.id, event) for event in events]
+    with engine.begin() as connection:
+        # The case first: events reference it by foreign key.
+        _upsert_case(connection, row)
+        if event_rows:
+            _insert_events(connection, event_rows)
+
+
+def case_row(case: CaseView) -> dict[str, Any]:
+    """Return the ``cases`` columns for ``case``, including its full ``doc``."""
+    deadline = None
+    if case.status is Status.OPEN and case.stage is not Stage.CLOSED:
+        deadline = case.deadlines.get(case.stage.value)
+    return {
+        "id": case.id,
+        "external_id": case.external_id,
+        "channel": case.channel,
+        "stage": case.stage.value,
+        "status": case.status.value,
+        "category": case.category,
+        "tier": case.tier,
+        "unit": case.unit,
+        "co_units": list(case.co_units),
+        "reporter_name": case.reporter.name,
+        "reporter_phone": case.reporter.phone,
+        "description": case.description,
+        "address": case.location.address,
+        "grid": case.location.grid,
+        "lat": case.location.lat,
+        "lon": case.location.lon,
+        "urgent": case.urgent,
+        "supervised": case.supervised,
+        "escalations": case.escalations,
+        "returns": case.returns,
+        "reopens": case.reopens,
+        "outcome": case.outcome.value if case.outcome is not None else None,
+        "sla_stage": deadline.stage.value if deadline is not None else None,
+        "due_at": deadline.due_at if deadline is not None else None,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "closed_at": case.closed_at,
+        "last_seq": case.last_seq,
+        "doc": case_to_dict(case),
+    }
+
+
+def event_row(case_id: str, event: Event) -> dict[str, Any]:
+    """Return the ``events`` columns for one event of ``case_id``."""
+    plain = event_to_dict(event)  # also refuses a naive ``at`` before it reaches SQL
+    return {
+        "case_id": case_id,
+        "seq": event.seq,
+        "type": event.type.value,
+        "at": event.at,
+        "actor_role": event.actor.role.value,
+        "actor_unit": event.actor.unit,
+        "stage": event.stage.value,
+        "data": plain["data"],
+    }
+
+
+def _upsert_case(connection: Connection, row: dict[str, Any]) -> None:
+    changed = [name for name in row if name != "id"]
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        pg = postgresql.insert(_cases).values(row)
+        connection.execute(
+            pg.on_conflict_do_update(
+                index_elements=[_cases.c.id],
+                set_={name: pg.excluded[name] for name in changed},
+                where=_cases.c.last_seq <= pg.excluded.last_seq,
+            )
+        )
+    elif dialect == "sqlite":
+        lite = sqlite.insert(_cases).values(row)
+        connection.execute(
+            lite.on_conflict_do_update(
+                index_elements=[_cases.c.id],
+                set_={name: lite.excluded[name] for name in changed},
+                where=_cases.c.last_seq <= lite.excluded.last_seq,
+            )
+        )
+    else:
+        raise ValueError(f"no upsert for database {dialect!r}")
+
+
+def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    key = [_events.c.case_id, _events.c.seq]
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(
+            postgresql.insert(_events).on_conflict_do_nothing(index_elements=key), rows
+        )
+    elif dialect == "sqlite":
+        connection.execute(sqlite.insert(_events).on_conflict_do_nothing(index_elements=key), rows)
+    else:
+        raise ValueError(f"no upsert for database {dialect!r}")

@@ -1,0 +1,69 @@
+"""Worker entry point: settings -> client -> Worker(workflows, activities)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from grievance_flow.activities.classification import ClassificationActivities
+from grievance_flow.activities.deadlines import DeadlineActivities
+from grievance_flow.activities.projection import ProjectionActivities
+from grievance_flow.catalogue.classifier import Classifier
+from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
+from grievance_flow.settings import Settings
+from grievance_flow.workflows.grievance import GrievanceWorkflow
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_THREADS = 16
+"""Activities are synchronous (SQLAlchemy, calendar); they run on this many threads."""
+
+
+def build_worker(
+    client: Client,
+    *,
+    domain: Domain,
+    engine: Engine,
+    task_queue: str,
+    executor: ThreadPoolExecutor,
+) -> Worker:
+    """A worker that runs grievance workflows and their activities on ``task_queue``."""
+    classification = ClassificationActivities(Classifier(domain.catalogue))
+    deadlines = DeadlineActivities(domain.catalogue, domain.calendar)
+    projection = ProjectionActivities(engine)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[GrievanceWorkflow],
+        activities=[
+            classification.suggest_category,
+            deadlines.compute_deadline,
+            projection.project_case,
+        ],
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+        # Let an in-flight projection finish on shutdown rather than be cancelled
+        # (it would be retried anyway; this just avoids the noise and the delay).
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
+    """Run a worker against ``TEMPORAL_ADDRESS`` and ``DATABASE_URL`` until ``stop`` is set."""
+    domain = load_domain(settings.catalogue, settings.calendar_overrides)
+    engine = open_database(settings)
+    client = await connect_temporal(settings)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        worker = build_worker(
+            client, domain=domain, engine=engine, task_queue=settings.task_queue, executor=executor
+        )
+        async with worker:
+            log.info("worker polling %s on %s", settings.task_queue, settings.temporal_address)
+            await stop.wait()
+    engine.dispose()

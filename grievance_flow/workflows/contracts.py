@@ -1,0 +1,390 @@
+"""Payloads that cross the Temporal boundary.
+
+Everything here is a plain dataclass or a string enum so that the default
+Temporal JSON converter can carry it, the API can build it, and an auditor can
+read it in a raw history. Nothing here may import I/O libraries: this module is
+loaded inside the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+TASK_QUEUE = "grievances"
+"""Default task queue the worker polls and the API starts cases on."""
+
+WORKFLOW_ID_PREFIX = "grievance-"
+"""A case id is this prefix plus the hotline's ``external_id`` (idempotent intake)."""
+
+
+def case_id_for(external_id: str) -> str:
+    """Return the case id (= workflow id) for a hotline ``external_id``."""
+    return f"{WORKFLOW_ID_PREFIX}{external_id}"
+
+
+class ActivityName(StrEnum):
+    """Names the workflow schedules activities by, so it never imports their I/O code."""
+
+    SUGGEST = "suggest_category"
+    DEADLINE = "compute_deadline"
+    PROJECT = "project_case"
+
+
+class Stage(StrEnum):
+    """Where a grievance is in its lifecycle (SPEC §2)."""
+
+    REPORT = "report"
+    CLASSIFY = "classify"
+    ACCEPT = "accept"
+    HANDLE = "handle"
+    RECHECK = "recheck"
+    CLOSED = "closed"
+
+
+CLOCKED_STAGES: tuple[Stage, ...] = (Stage.CLASSIFY, Stage.ACCEPT, Stage.HANDLE, Stage.RECHECK)
+"""Stages that run an SLA clock; each gets a deadline when it is entered."""
+
+
+class Status(StrEnum):
+    """Whether a case is still being worked."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    """Who is acting (SPEC §1). ``system`` is the workflow itself; no key carries it."""
+
+    HOTLINE = "hotline"
+    DISPATCHER = "dispatcher"
+    UNIT = "unit"
+    VERIFIER = "verifier"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class Action(StrEnum):
+    """Actor actions. The value is both the URL segment and the workflow Update name."""
+
+    DISPATCH = "dispatch"
+    REJECT = "reject"
+    ACCEPT = "accept"
+    RETURN = "return"
+    PROGRESS = "progress"
+    COMPLETE = "complete"
+    RECHECK = "recheck"
+    SUPERVISE = "supervise"
+    WITHDRAW = "withdraw"
+
+
+class EventType(StrEnum):
+    """Timeline event types (SPEC §4)."""
+
+    REPORTED = "reported"
+    SUGGESTED = "suggested"
+    DISPATCHED = "dispatched"
+    REJECTED = "rejected"
+    MERGED = "merged"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    ARBITRATED = "arbitrated"
+    PROGRESS = "progress"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENSION_DECIDED = "extension_decided"
+    WHISTLED = "whistled"
+    REPORTED_IN = "reported_in"
+    COMPLETED = "completed"
+    RECHECKED = "rechecked"
+    REOPENED = "reopened"
+    SLA_WARNING = "sla_warning"
+    SLA_OVERDUE = "sla_overdue"
+    CHASED = "chased"
+    ESCALATED = "escalated"
+    SUPERVISED = "supervised"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+class CompletionResult(StrEnum):
+    """How a unit says it finished the work (办理结果)."""
+
+    RESOLVED = "resolved"
+    EXPLAINED = "explained"
+    UNRESOLVABLE = "unresolvable"
+
+
+class Satisfaction(StrEnum):
+    """The citizen's answer at the callback (回访满意度)."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    UNSATISFIED = "unsatisfied"
+    UNREACHABLE = "unreachable"
+
+
+class Outcome(StrEnum):
+    """How a closed case ended."""
+
+    RESOLVED = "resolved"
+    EXPLAINED = "explained"
+    UNRESOLVABLE = "unresolvable"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performed an action: a role and, for the ``unit`` role, the unit id."""
+
+    role: Role
+    unit: str | None = None
+
+
+SYSTEM = Actor(role=Role.SYSTEM)
+
+
+@dataclass
+class Reporter:
+    """The citizen who raised the grievance. The phone is masked by the API per role."""
+
+    name: str
+    phone: str
+
+
+@dataclass
+class Location:
+    """Where the grievance is; ``grid`` names a D-tier unit of the catalogue."""
+
+    address: str
+    grid: str
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass
+class FileGrievanceInput:
+    """Workflow input: a grievance as the hotline filed it."""
+
+    case_id: str
+    external_id: str
+    channel: str
+    reporter: Reporter
+    description: str
+    location: Location
+    filed_by: Actor
+    category_hint: str | None = None
+    urgent: bool = False
+    attachments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Candidate:
+    """One classifier guess: a category, its score in [0, 1], and where it routes."""
+
+    category: str
+    name: str
+    score: float
+    unit: str | None
+    matched: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SuggestInput:
+    """Activity input: classify a grievance text against the catalogue."""
+
+    description: str
+    grid: str
+    category_hint: str | None = None
+
+
+@dataclass
+class Suggestion:
+    """Activity result: the classifier's best guesses, best first (may be empty)."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+@dataclass
+class StageDeadline:
+    """An SLA clock for one stage, computed by an activity when the stage is entered.
+
+    ``warn_at`` is when the stage turns yellow (``policy.warn_at`` of the allowed
+    time), ``due_at`` red, and ``escalate_at`` when it is escalated if still undone.
+    """
+
+    stage: Stage
+    sla_class: str
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    escalate_at: datetime
+
+
+@dataclass
+class DeadlineInput:
+    """Activity input: compute the clock for ``stage`` entered at ``started_at``.
+
+    ``category`` is the dispatched category, or before dispatch the best
+    suggestion (or None: the catalogue's default SLA class applies).
+    """
+
+    case_id: str
+    stage: Stage
+    started_at: datetime
+    category: str | None = None
+    urgent: bool = False
+
+
+@dataclass
+class Event:
+    """One timeline entry. ``seq`` starts at 1 and is unique within a case."""
+
+    seq: int
+    type: EventType
+    at: datetime
+    actor: Actor
+    stage: Stage
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CaseView:
+    """The whole live case as the workflow knows it (unmasked; the API masks)."""
+
+    id: str
+    external_id: str
+    channel: str
+    stage: Stage
+    status: Status
+    reporter: Reporter
+    description: str
+    location: Location
+    category_hint: str | None
+    urgent: bool
+    attachments: list[str]
+    suggested_category: str | None
+    category: str | None
+    tier: str | None
+    unit: str | None
+    co_units: list[str]
+    deadlines: dict[str, StageDeadline]
+    supervised: bool
+    escalations: int
+    returns: int
+    reopens: int
+    outcome: Outcome | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    last_seq: int
+
+
+@dataclass
+class ProjectInput:
+    """Activity input: bring the read model up to ``case`` with the given new events."""
+
+    case: CaseView
+    events: list[Event]
+
+
+# --- action inputs: one dataclass per Update, each naming its actor -------------
+
+
+@dataclass
+class DispatchInput:
+    """Dispatcher assigns a category and unit (the API fills the catalogue route)."""
+
+    actor: Actor
+    category: str
+    unit: str
+    tier: str
+    note: str | None = None
+
+
+@dataclass
+class RejectInput:
+    """Dispatcher rejects the grievance as invalid or outside the remit."""
+
+    actor: Actor
+    reason: str
+
+
+@dataclass
+class AcceptInput:
+    """The assigned unit signs for the case (签收)."""
+
+    actor: Actor
+    note: str | None = None
+
+
+@dataclass
+class ReturnInput:
+    """The assigned unit sends the case back to dispatch with a reason (退回)."""
+
+    actor: Actor
+    reason: str
+
+
+@dataclass
+class ProgressInput:
+    """The assigned unit reports progress while handling."""
+
+    actor: Actor
+    note: str
+
+
+@dataclass
+class CompleteInput:
+    """The assigned unit reports the work done (办结申请)."""
+
+    actor: Actor
+    result: CompletionResult
+    note: str
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RecheckInput:
+    """A verifier records whether the result holds and the citizen's satisfaction."""
+
+    actor: Actor
+    passed: bool
+    satisfaction: Satisfaction
+    note: str | None = None
+
+
+@dataclass
+class SuperviseInput:
+    """The command centre flags the case for supervision (督办)."""
+
+    actor: Actor
+    note: str
+
+
+@dataclass
+class WithdrawInput:
+    """The hotline withdraws the grievance (撤回), e.g. the citizen cancelled it."""
+
+    actor: Actor
+    reason: str
+
+
+@dataclass
+class CaseSnapshot:
+    """Query result: the live case and its whole timeline, oldest first."""
+
+    case: CaseView
+    events: list[Event]
+
+
+@dataclass
+class CaseResult:
+    """Workflow result once the case is closed."""
+
+    case_id: str
+    outcome: Outcome
+    closed_at: datetime

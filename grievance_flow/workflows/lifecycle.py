@@ -1,0 +1,212 @@
+"""The transition table: which action is allowed in which stage, and by whom.
+
+This is the one place that says what may happen to a grievance. The workflow's
+Update validators call :func:`check`; the API documents its routes from
+:data:`TRANSITIONS`; the tests enumerate it. It is pure: no Temporal, no I/O.
+
+Later actions (merge, arbitrate, extend, decide-extension, whistle, report-in)
+slot in as new rows, with a new :class:`UnitScope` for summoned units and a
+``guard`` where a rule needs more than stage, role and unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from grievance_flow.workflows.contracts import Action, Actor, Role, Stage
+
+OPEN_STAGES: frozenset[Stage] = frozenset(
+    {Stage.REPORT, Stage.CLASSIFY, Stage.ACCEPT, Stage.HANDLE, Stage.RECHECK}
+)
+"""Every stage but ``closed``: supervise and withdraw are allowed in all of them."""
+
+
+class UnitScope(StrEnum):
+    """Which unit may act, on top of the role."""
+
+    ANY = "any"
+    """The role alone decides (dispatcher, verifier, hotline)."""
+    ASSIGNED = "assigned"
+    """Only the unit the case is currently assigned to (令行禁止: no one else's case)."""
+
+
+class RefusalKind(StrEnum):
+    """Why an action is refused; the value is the error name the API returns."""
+
+    FORBIDDEN = "Forbidden"
+    """Wrong role or unit → HTTP 403."""
+    CONFLICT = "Conflict"
+    """Not allowed in the case's current stage → HTTP 409."""
+    INVALID = "InvalidAction"
+    """The action's own content is unusable (e.g. a blank reason) → HTTP 422."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the table.
+
+    Attributes:
+        action: The action this row governs.
+        roles: Roles that may perform it.
+        from_stages: Stages in which it is allowed.
+        to: Stages the case can move to; empty when the stage does not change.
+        unit_scope: For the ``unit`` role, which unit may act.
+        summary: One line for the API documentation.
+    """
+
+    action: Action
+    roles: frozenset[Role]
+    from_stages: frozenset[Stage]
+    to: tuple[Stage, ...]
+    unit_scope: UnitScope
+    summary: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action may not happen, as a sentence an operator can act on."""
+
+    kind: RefusalKind
+    reason: str
+
+
+def _row(
+    action: Action,
+    roles: set[Role],
+    from_stages: set[Stage] | frozenset[Stage],
+    to: tuple[Stage, ...],
+    summary: str,
+    unit_scope: UnitScope = UnitScope.ANY,
+) -> Transition:
+    return Transition(action, frozenset(roles), frozenset(from_stages), to, unit_scope, summary)
+
+
+TRANSITIONS: Mapping[Action, Transition] = {
+    row.action: row
+    for row in (
+        _row(
+            Action.DISPATCH,
+            {Role.DISPATCHER},
+            {Stage.CLASSIFY},
+            (Stage.ACCEPT,),
+            "Assign a category and a handling unit (分类派单).",
+        ),
+        _row(
+            Action.REJECT,
+            {Role.DISPATCHER},
+            {Stage.CLASSIFY},
+            (Stage.CLOSED,),
+            "Reject as invalid or outside the remit (不予受理).",
+        ),
+        _row(
+            Action.ACCEPT,
+            {Role.UNIT},
+            {Stage.ACCEPT},
+            (Stage.HANDLE,),
+            "Sign for the case (签收).",
+            UnitScope.ASSIGNED,
+        ),
+        _row(
+            Action.RETURN,
+            {Role.UNIT},
+            {Stage.ACCEPT},
+            (Stage.CLASSIFY,),
+            "Send the case back to dispatch with a reason (退回).",
+            UnitScope.ASSIGNED,
+        ),
+        _row(
+            Action.PROGRESS,
+            {Role.UNIT},
+            {Stage.HANDLE},
+            (),
+            "Report progress while handling (过程反馈).",
+            UnitScope.ASSIGNED,
+        ),
+        _row(
+            Action.COMPLETE,
+            {Role.UNIT},
+            {Stage.HANDLE},
+            (Stage.RECHECK,),
+            "Report the work done with a result (办结).",
+            UnitScope.ASSIGNED,
+        ),
+        _row(
+            Action.RECHECK,
+            {Role.VERIFIER},
+            {Stage.RECHECK},
+            (Stage.CLOSED, Stage.HANDLE),
+            "Record the verification and the citizen's satisfaction (核查回访); "
+            "a failure goes back to handle (重办).",
+        ),
+        _row(
+            Action.SUPERVISE,
+            {Role.DISPATCHER},
+            OPEN_STAGES,
+            (),
+            "Flag the case for supervision (督办).",
+        ),
+        _row(
+            Action.WITHDRAW,
+            {Role.HOTLINE},
+            OPEN_STAGES,
+            (Stage.CLOSED,),
+            "Withdraw the grievance (撤回).",
+        ),
+    )
+}
+
+
+def check(
+    action: Action, *, stage: Stage, actor: Actor, assigned_unit: str | None
+) -> Refusal | None:
+    """Decide whether ``actor`` may perform ``action`` on a case in ``stage``.
+
+    Who is asked before when: a wrong role or unit is refused (403) whatever the
+    stage, so that a unit probing someone else's case learns nothing about it.
+
+    Args:
+        action: The requested action.
+        stage: The case's current stage.
+        actor: Who asks.
+        assigned_unit: The unit the case is assigned to, if any.
+
+    Returns:
+        None when allowed, otherwise the refusal.
+    """
+    row = TRANSITIONS[action]
+    if actor.role not in row.roles:
+        allowed = " or ".join(sorted(role.value for role in row.roles))
+        return Refusal(
+            RefusalKind.FORBIDDEN,
+            f"'{action.value}' is for the {allowed} role, not {actor.role.value}.",
+        )
+    if actor.role is Role.UNIT:
+        if not actor.unit:
+            return Refusal(
+                RefusalKind.FORBIDDEN, f"A unit key must name its unit to '{action.value}' a case."
+            )
+        if row.unit_scope is UnitScope.ASSIGNED and actor.unit != assigned_unit:
+            return Refusal(
+                RefusalKind.FORBIDDEN,
+                f"Unit '{actor.unit}' is not assigned to this case "
+                f"and may not '{action.value}' it.",
+            )
+    if stage not in row.from_stages:
+        where = ", ".join(sorted(s.value for s in row.from_stages))
+        return Refusal(
+            RefusalKind.CONFLICT,
+            f"'{action.value}' is not allowed while the case is in stage '{stage.value}' "
+            f"(allowed in: {where}).",
+        )
+    return None
+
+
+def allowed_actions(*, stage: Stage, actor: Actor, assigned_unit: str | None) -> list[Action]:
+    """Return the actions ``actor`` could perform now, in table order."""
+    return [
+        action
+        for action in TRANSITIONS
+        if check(action, stage=stage, actor=actor, assigned_unit=assigned_unit) is None
+    ]

@@ -1,0 +1,78 @@
+"""The API in-process against the dev server, a real worker and a SQLite read model."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from grievance_flow.api.app import build_resources, create_app
+from grievance_flow.runtime import load_domain
+from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
+from grievance_flow.store.keys import create_key
+from grievance_flow.worker import ACTIVITY_THREADS, build_worker
+from grievance_flow.workflows.contracts import Role
+
+
+@dataclass
+class Keys:
+    """One key per role, and one per unit."""
+
+    roles: dict[Role, str]
+    units: dict[str, str]
+
+    def headers(self, who: Role | str) -> dict[str, str]:
+        """Authorization headers for a role (``Role.X``) or a unit id (``"grid-1"``)."""
+        key = self.roles[who] if isinstance(who, Role) else self.units[who]
+        return {"Authorization": f"Bearer {key}"}
+
+
+@dataclass
+class Api:
+    """An HTTP client for the app and the keys to call it with."""
+
+    http: httpx.AsyncClient
+    keys: Keys
+
+    def as_(self, who: Role | str) -> dict[str, str]:
+        """Headers for a role (``Role.X``) or a unit id (``"grid-1"``)."""
+        return self.keys.headers(who)
+
+
+@pytest.fixture(scope="session")
+async def api(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Api]:
+    data_dir: Path = tmp_path_factory.mktemp("api")
+    engine = make_engine(sqlite_url_for(data_dir))
+    migrate(engine)
+    domain = load_domain(None)
+    keys = Keys(
+        roles={
+            role: create_key(engine, role=role, unit=None)
+            for role in Role
+            if role not in (Role.UNIT, Role.SYSTEM)
+        },
+        units={
+            unit_id: create_key(engine, role=Role.UNIT, unit=unit_id)
+            for unit_id in domain.catalogue.units
+        },
+    )
+    task_queue = f"api-{uuid.uuid4()}"
+    resources = build_resources(dev_env.client, engine, domain, task_queue=task_queue)
+    app = create_app(resources=resources)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        worker = build_worker(
+            dev_env.client, domain=domain, engine=engine, task_queue=task_queue, executor=executor
+        )
+        async with worker:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+                yield Api(http=http, keys=keys)
+    engine.dispose()

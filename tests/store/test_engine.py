@@ -1,0 +1,156 @@
+"""Engines and migrations, on both databases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
+from grievance_flow.store import models  # noqa: F401  (registers the tables)
+from grievance_flow.store.engine import make_engine, migrate, normalize_url, sqlite_url_for
+from grievance_flow.store.keys import create_key, resolve_key
+from grievance_flow.workflows.contracts import Actor, Role
+
+TABLES = {"alembic_version", "api_keys", "cases", "events"}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db:5432/gf", "postgresql+psycopg://u:p@db:5432/gf"),
+        ("postgresql://u:p@db/gf", "postgresql+psycopg://u:p@db/gf"),
+        ("postgresql+psycopg://u@db/gf", "postgresql+psycopg://u@db/gf"),
+        ("sqlite:////srv/data/readmodel.db", "sqlite:////srv/data/readmodel.db"),
+    ],
+)
+def test_postgres_urls_use_psycopg(given: str, expected: str) -> None:
+    assert normalize_url(given) == expected
+
+
+def test_sqlite_url_points_into_the_data_dir(tmp_path: Path) -> None:
+    assert sqlite_url_for(tmp_path) == f"sqlite:///{tmp_path.resolve()}/readmodel.db"
+
+
+def test_other_databases_are_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported database 'mysql'"):
+        make_engine("mysql://root@localhost/gf")
+
+
+def test_sqlite_connections_are_configured_for_concurrent_use(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url_for(tmp_path))
+    try:
+        with engine.connect() as connection:
+            pragma = {
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "foreign_keys", "busy_timeout")
+            }
+    finally:
+        engine.dispose()
+    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000}
+
+
+def test_in_memory_sqlite_is_one_database_for_all_threads() -> None:
+    engine = make_engine("sqlite://")
+    migrate(engine)
+    key = create_key(engine, role=Role.AUDITOR, unit=None)
+    seen: list[Actor | None] = []
+    thread = threading.Thread(target=lambda: seen.append(resolve_key(engine, key)))
+    thread.start()
+    thread.join()
+    engine.dispose()
+    assert seen == [Actor(role=Role.AUDITOR)]
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def _versions(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+
+
+def test_migrating_again_changes_nothing(database_url: str) -> None:
+    migrate(database_url)  # by URL, as the CLI does
+    engine = make_engine(database_url)
+    try:
+        key = create_key(engine, role=Role.HOTLINE, unit=None)
+        migrate(engine)  # by engine, as the API lifespan does
+        migrate(engine)
+        assert _tables(engine) == TABLES
+        assert _versions(engine) == ["0001"]
+        assert resolve_key(engine, key) == Actor(role=Role.HOTLINE)
+    finally:
+        engine.dispose()
+
+
+def test_threads_of_one_process_can_all_migrate(database_url: str) -> None:
+    # Under `grievance up` the API and the worker share a process.
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def run() -> None:
+        try:
+            start.wait()
+            migrate(database_url)
+        except BaseException as err:  # collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    _assert_at_head(database_url)
+
+
+_MIGRATE_AT = """
+import sys, time
+from grievance_flow.store.engine import migrate
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+migrate(sys.argv[1])
+"""
+
+
+def test_processes_starting_together_can_all_migrate(database_url: str) -> None:
+    # `grievance api` and `grievance worker` both migrate when they start.
+    start_at = time.time() + 3  # after every child has imported, so they collide
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _MIGRATE_AT, database_url, str(start_at)],
+            cwd=Path(__file__).resolve().parents[2],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    failures = [err for child in children if (err := child.communicate(timeout=120)[1])]
+    assert failures == []
+    assert [child.returncode for child in children] == [0, 0, 0, 0]
+    _assert_at_head(database_url)
+
+
+def _assert_at_head(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert _versions(engine) == ["0001"]
+        assert _tables(engine) == TABLES
+    finally:
+        engine.dispose()
+
+
+def test_models_match_the_migrated_schema(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []

@@ -1,0 +1,100 @@
+"""The transition table, enumerated: every action × stage × role × unit."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from grievance_flow.workflows.contracts import Action, Actor, Role, Stage
+from grievance_flow.workflows.lifecycle import (
+    OPEN_STAGES,
+    TRANSITIONS,
+    RefusalKind,
+    UnitScope,
+    allowed_actions,
+    check,
+)
+
+ASSIGNED = "grid-1"
+OTHER = "grid-2"
+
+# What SPEC §4 fixes, written out independently of the table under test.
+EXPECTED: dict[Action, tuple[set[Role], set[Stage]]] = {
+    Action.DISPATCH: ({Role.DISPATCHER}, {Stage.CLASSIFY}),
+    Action.REJECT: ({Role.DISPATCHER}, {Stage.CLASSIFY}),
+    Action.ACCEPT: ({Role.UNIT}, {Stage.ACCEPT}),
+    Action.RETURN: ({Role.UNIT}, {Stage.ACCEPT}),
+    Action.PROGRESS: ({Role.UNIT}, {Stage.HANDLE}),
+    Action.COMPLETE: ({Role.UNIT}, {Stage.HANDLE}),
+    Action.RECHECK: ({Role.VERIFIER}, {Stage.RECHECK}),
+    Action.SUPERVISE: ({Role.DISPATCHER}, set(OPEN_STAGES)),
+    Action.WITHDRAW: ({Role.HOTLINE}, set(OPEN_STAGES)),
+}
+
+ACTORS = [Actor(role) for role in Role if role is not Role.UNIT] + [
+    Actor(Role.UNIT, ASSIGNED),
+    Actor(Role.UNIT, OTHER),
+    Actor(Role.UNIT, None),
+]
+
+
+def test_table_covers_exactly_the_spec_actions() -> None:
+    assert set(TRANSITIONS) == set(EXPECTED) == set(Action)
+
+
+@pytest.mark.parametrize(
+    ("action", "stage", "actor"), list(itertools.product(Action, Stage, ACTORS))
+)
+def test_every_combination(action: Action, stage: Stage, actor: Actor) -> None:
+    roles, stages = EXPECTED[action]
+    refusal = check(action, stage=stage, actor=actor, assigned_unit=ASSIGNED)
+    role_ok = actor.role in roles
+    unit_ok = actor.role is not Role.UNIT or actor.unit == ASSIGNED
+    if not role_ok or not unit_ok:
+        assert refusal is not None and refusal.kind is RefusalKind.FORBIDDEN
+        assert action.value in refusal.reason
+    elif stage not in stages:
+        assert refusal is not None and refusal.kind is RefusalKind.CONFLICT
+        assert stage.value in refusal.reason
+    else:
+        assert refusal is None
+
+
+def test_closed_allows_nothing() -> None:
+    for actor in ACTORS:
+        assert allowed_actions(stage=Stage.CLOSED, actor=actor, assigned_unit=ASSIGNED) == []
+
+
+def test_unit_actions_are_scoped_to_the_assigned_unit() -> None:
+    for row in TRANSITIONS.values():
+        if Role.UNIT in row.roles:
+            assert row.unit_scope is UnitScope.ASSIGNED
+
+
+def test_a_unit_learns_nothing_about_someone_elses_case() -> None:
+    # Wrong unit is refused as 403 even where the stage would also be wrong (409).
+    refusal = check(
+        Action.COMPLETE, stage=Stage.CLASSIFY, actor=Actor(Role.UNIT, OTHER), assigned_unit=ASSIGNED
+    )
+    assert refusal is not None and refusal.kind is RefusalKind.FORBIDDEN
+
+
+def test_unassigned_case_refuses_every_unit() -> None:
+    refusal = check(
+        Action.ACCEPT, stage=Stage.ACCEPT, actor=Actor(Role.UNIT, ASSIGNED), assigned_unit=None
+    )
+    assert refusal is not None and refusal.kind is RefusalKind.FORBIDDEN
+
+
+def test_allowed_actions_in_handle_for_the_assigned_unit() -> None:
+    actions = allowed_actions(
+        stage=Stage.HANDLE, actor=Actor(Role.UNIT, ASSIGNED), assigned_unit=ASSIGNED
+    )
+    assert actions == [Action.PROGRESS, Action.COMPLETE]
+
+
+def test_targets_are_open_or_closed_stages() -> None:
+    for row in TRANSITIONS.values():
+        assert row.from_stages <= OPEN_STAGES
+        assert all(stage is not Stage.REPORT for stage in row.to)
