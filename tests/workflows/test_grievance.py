@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -15,7 +14,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.runtime import load_domain
 from grievance_flow.store import queries
-from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from grievance_flow.worker import ACTIVITY_THREADS, build_worker
 from grievance_flow.workflows.contracts import (
     AcceptInput,
@@ -61,9 +59,8 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
-    engine = make_engine(sqlite_url_for(tmp_path))
-    migrate(engine)
+async def harness(time_skipping_env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[Harness]:
+    """Runs each test twice: projecting to SQLite and to PostgreSQL."""
     task_queue = f"test-{uuid.uuid4()}"
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(
@@ -75,7 +72,6 @@ async def harness(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> Asy
         )
         async with worker:
             yield Harness(time_skipping_env.client, task_queue, engine)
-    engine.dispose()
 
 
 async def timeline(handle: WorkflowHandle[GrievanceWorkflow, CaseResult]) -> list[str]:
