@@ -130,9 +130,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument(
+        "--tmp-root", default=None, help="where the temporary data dir goes (e.g. /dev/shm)"
+    )
     args = parser.parse_args()
     grievance = Path(sys.executable).parent / "grievance"
-    with tempfile.TemporaryDirectory(prefix="grievance-bench-") as data_dir:
+    with tempfile.TemporaryDirectory(prefix="grievance-bench-", dir=args.tmp_root) as data_dir:
         api_port, temporal_port = free_port(), free_port()
         system = subprocess.Popen(
             [

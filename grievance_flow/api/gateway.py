@@ -9,17 +9,22 @@ holds (past retention) is served from the read model.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from grievance_flow.api.errors import Conflict, NotFound
+from grievance_flow.api.errors import Conflict, NotFound, Unavailable
 from grievance_flow.store import queries
 from grievance_flow.workflows.contracts import (
     Action,
@@ -30,6 +35,8 @@ from grievance_flow.workflows.contracts import (
     Status,
 )
 from grievance_flow.workflows.grievance import GrievanceWorkflow
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -43,10 +50,14 @@ class CasePage:
 class CaseGateway:
     """Starts cases, sends them actions, and reads them back."""
 
-    def __init__(self, client: Client, engine: Engine, *, task_queue: str) -> None:
+    def __init__(
+        self, client: Client, engine: Engine, *, task_queue: str, patience: float = 20.0
+    ) -> None:
         self._client = client
         self._engine = engine
         self._task_queue = task_queue
+        # How long a request waits for a worker before answering 503.
+        self._patience = patience
 
     async def file(self, intake: FileGrievanceInput) -> tuple[CaseView, bool]:
         """Start the case's workflow, or find the one already filed.
@@ -66,18 +77,32 @@ class CaseGateway:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
         try:
-            case = await self._client.execute_update_with_start_workflow(
-                GrievanceWorkflow.intake, start_workflow_operation=start
+            case = await self._confirmed(
+                self._client.execute_update_with_start_workflow(
+                    GrievanceWorkflow.intake, start_workflow_operation=start
+                ),
+                f"No worker confirmed the intake of '{intake.case_id}' in time. If Temporal "
+                "accepted it, it will proceed; filing again with the same external_id is safe.",
             )
         except WorkflowAlreadyStartedError:
             return await self.case(intake.case_id), False
         return case, True
 
+    async def _confirmed(self, call: Awaitable[T], unconfirmed: str) -> T:
+        """Await a call that needs a worker; without one, say so instead of hanging."""
+        try:
+            return await asyncio.wait_for(call, self._patience)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+            # The update client turns the cancellation by wait_for into its own error.
+            raise Unavailable(unconfirmed) from exc
+
     async def case(self, case_id: str) -> CaseView:
         """The live case, or the read model's copy once Temporal has let it go."""
         handle = self._client.get_workflow_handle(case_id)
         try:
-            return await handle.query(GrievanceWorkflow.case)
+            return await self._confirmed(
+                handle.query(GrievanceWorkflow.case), f"No worker answered for '{case_id}'."
+            )
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:
                 raise
@@ -90,7 +115,9 @@ class CaseGateway:
         """The case and its timeline, oldest first."""
         handle = self._client.get_workflow_handle(case_id)
         try:
-            return await handle.query(GrievanceWorkflow.snapshot)
+            return await self._confirmed(
+                handle.query(GrievanceWorkflow.snapshot), f"No worker answered for '{case_id}'."
+            )
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:
                 raise
@@ -102,8 +129,10 @@ class CaseGateway:
         """Send ``action`` as a workflow Update; its validator decides before history."""
         handle = self._client.get_workflow_handle(case_id)
         try:
-            result: CaseView = await handle.execute_update(
-                action.value, command, result_type=CaseView
+            result: CaseView = await self._confirmed(
+                handle.execute_update(action.value, command, result_type=CaseView),
+                f"No worker confirmed '{action.value}' on '{case_id}' in time; it may still be "
+                "applied, so read the case before trying again.",
             )
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from grievance_flow.workflows.contracts import Role
 
@@ -52,6 +54,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_skipping_finalization(code: int) -> NoReturn:
+    """End a server command that has already shut down in order, without interpreter teardown.
+
+    The Temporal client's Rust threads may still touch Python while CPython
+    finalizes, which aborts the process ("PyGILState_Release ... must be
+    current", SIGABRT; temporalio/sdk-python#300) and turns a clean stop into
+    exit -6. Everything is stopped and flushed by now, so skip finalization.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -63,21 +79,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "up":
         from grievance_flow.cli.up import run_up
 
-        return run_up(
-            data_dir=args.data_dir,
-            host=args.host,
-            port=args.port,
-            catalogue=args.catalogue,
-            temporal_port=args.temporal_port,
+        _exit_skipping_finalization(
+            run_up(
+                data_dir=args.data_dir,
+                host=args.host,
+                port=args.port,
+                catalogue=args.catalogue,
+                temporal_port=args.temporal_port,
+            )
         )
     if args.command == "worker":
         from grievance_flow.cli.serve import run_worker_command
 
-        return run_worker_command()
+        _exit_skipping_finalization(run_worker_command())
     if args.command == "api":
         from grievance_flow.cli.serve import run_api_command
 
-        return run_api_command(host=args.host, port=args.port)
+        _exit_skipping_finalization(run_api_command(host=args.host, port=args.port))
     if args.command == "keys":
         from grievance_flow.cli.keys import create_key_command
 

@@ -6,8 +6,9 @@ read it in a raw history. Nothing here may import I/O libraries: this module is
 loaded inside the workflow sandbox.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: the payload converter reads
+# these dataclasses' type hints on every (de)serialisation, and string
+# annotations would have to be re-evaluated each time.
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum

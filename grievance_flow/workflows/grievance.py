@@ -54,7 +54,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from grievance_flow.workflows.lifecycle import RefusalKind, check
 
-# Activities are retried until they succeed: a database or calendar hiccup must
+# All three activities (classify, deadline, projection) are short and local to the
+# worker, so they run as local activities: their results are still recorded in
+# history (replay reads the recorded deadline), but an action costs one workflow
+# task instead of one per activity, and the Update answers once the read model
+# has it. They are retried until they succeed: a database or calendar hiccup must
 # delay a case, never lose it. The cap keeps a long outage from backing off for hours.
 _RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 _QUICK = timedelta(seconds=10)
@@ -108,7 +112,7 @@ class GrievanceWorkflow:
                 "urgent": intake.urgent or None,
             },
         )
-        suggestion = await workflow.execute_activity(
+        suggestion = await workflow.execute_local_activity(
             ActivityName.SUGGEST.value,
             SuggestInput(
                 description=intake.description,
@@ -149,7 +153,7 @@ class GrievanceWorkflow:
         while True:
             await workflow.wait_condition(lambda: bool(self._clock_queue))
             entry, stage, started_at = self._clock_queue[0]
-            deadline = await workflow.execute_activity(
+            deadline = await workflow.execute_local_activity(
                 ActivityName.DEADLINE.value,
                 DeadlineInput(
                     case_id=self._file.case.id,
@@ -177,7 +181,7 @@ class GrievanceWorkflow:
         last_seq = self._file.case.last_seq
         if self._projected_seq >= last_seq:
             return
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             ActivityName.PROJECT.value,
             ProjectInput(case=self._file.case, events=self._file.events[self._projected_seq :]),
             start_to_close_timeout=_PROJECTION,
