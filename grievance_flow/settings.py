@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         calendar_overrides: ``CALENDAR_OVERRIDES``, a YAML file of extra holidays
             and working days (added to the catalogue's ``calendar_overrides``).
         data_dir: ``GRIEVANCE_DATA_DIR``, where ``up`` keeps its state.
+        notice_webhook_url: ``NOTICE_WEBHOOK_URL``; when set, the worker also POSTs
+            every notice (chase, escalation, extension decision) there as JSON.
+        notice_webhook_timeout: ``NOTICE_WEBHOOK_TIMEOUT``, seconds one webhook
+            attempt may take before it counts as failed (and is retried).
     """
 
     model_config = SettingsConfigDict(extra="ignore")
@@ -46,4 +50,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default=Path("data"), validation_alias=AliasChoices("GRIEVANCE_DATA_DIR")
+    )
+    notice_webhook_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("NOTICE_WEBHOOK_URL")
+    )
+    notice_webhook_timeout: float = Field(
+        default=10.0, gt=0, validation_alias=AliasChoices("NOTICE_WEBHOOK_TIMEOUT")
     )

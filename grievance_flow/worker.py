@@ -13,8 +13,12 @@ from temporalio.worker import Worker
 
 from grievance_flow.activities.classification import ClassificationActivities
 from grievance_flow.activities.deadlines import DeadlineActivities
+from grievance_flow.activities.escalation import EscalationActivities
+from grievance_flow.activities.notices import NoticeActivities
 from grievance_flow.activities.projection import ProjectionActivities
 from grievance_flow.catalogue.classifier import Classifier
+from grievance_flow.notify.channels import LogChannel
+from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
 from grievance_flow.settings import Settings
 from grievance_flow.workflows.grievance import GrievanceWorkflow
@@ -32,11 +36,23 @@ def build_worker(
     engine: Engine,
     task_queue: str,
     executor: ThreadPoolExecutor,
+    notifier: Notifier | None = None,
 ) -> Worker:
-    """A worker that runs grievance workflows and their activities on ``task_queue``."""
+    """A worker that runs grievance workflows and their activities on ``task_queue``.
+
+    Args:
+        client: The process's Temporal client.
+        domain: The catalogue and calendar the activities use.
+        engine: The read model the projection and notice activities write.
+        task_queue: The queue to poll.
+        executor: Threads for the (synchronous) activities.
+        notifier: Where notices go; by default only to the log.
+    """
     classification = ClassificationActivities(Classifier(domain.catalogue))
     deadlines = DeadlineActivities(domain.catalogue, domain.calendar)
     projection = ProjectionActivities(engine)
+    notices = NoticeActivities(engine, notifier or Notifier([LogChannel()]))
+    escalation = EscalationActivities(domain.catalogue)
     return Worker(
         client,
         task_queue=task_queue,
@@ -44,7 +60,10 @@ def build_worker(
         activities=[
             classification.suggest_category,
             deadlines.compute_deadline,
+            deadlines.extend_deadline,
+            escalation.escalation_target,
             projection.project_case,
+            notices.send_notice,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -57,11 +76,17 @@ def build_worker(
 async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     """Run a worker against ``TEMPORAL_ADDRESS`` and ``DATABASE_URL`` until ``stop`` is set."""
     domain = load_domain(settings.catalogue, settings.calendar_overrides)
+    notifier = build_notifier(settings)
     engine = open_database(settings)
     client = await connect_temporal(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(
-            client, domain=domain, engine=engine, task_queue=settings.task_queue, executor=executor
+            client,
+            domain=domain,
+            engine=engine,
+            task_queue=settings.task_queue,
+            executor=executor,
+            notifier=notifier,
         )
         async with worker:
             log.info("worker polling %s on %s", settings.task_queue, settings.temporal_address)

@@ -12,10 +12,16 @@ from datetime import datetime, timedelta
 from temporalio import activity
 
 from grievance_flow.catalogue.errors import CatalogueError
-from grievance_flow.catalogue.model import Catalogue
+from grievance_flow.catalogue.model import Catalogue, Duration, DurationUnit
 from grievance_flow.deadlines.calendar import WorkingCalendar
 from grievance_flow.deadlines.compute import deadline_after, warn_time
-from grievance_flow.workflows.contracts import ActivityName, DeadlineInput, StageDeadline
+from grievance_flow.workflows.contracts import (
+    ActivityName,
+    DeadlineInput,
+    ExtendDeadlineInput,
+    Stage,
+    StageDeadline,
+)
 
 
 class DeadlineActivities:
@@ -53,15 +59,42 @@ class DeadlineActivities:
                 catalogue.policy.default_sla,
             )
             sla = catalogue.sla_for(None, request.urgent)
-        tz = catalogue.timezone_info
+        allowed = sla.for_stage(request.clock or request.stage.value)
         due_at = deadline_after(
-            request.started_at, sla.for_stage(request.stage.value), calendar=self._calendar, tz=tz
+            request.started_at, allowed, calendar=self._calendar, tz=catalogue.timezone_info
         )
+        return self._clock(request.stage, sla.name, request.started_at, due_at, request.clock)
+
+    @activity.defn(name=ActivityName.EXTEND_DEADLINE.value)
+    def extend_deadline(self, request: ExtendDeadlineInput) -> StageDeadline:
+        """Move a deadline on by the granted working days, counted from the current deadline."""
+        current = request.deadline
+        # The current deadline is 24:00 of its day (or a calendar time within it):
+        # the granted days are the working days after that day.
+        due_at = deadline_after(
+            current.due_at - timedelta(microseconds=1),
+            Duration(DurationUnit.WORKING_DAYS, request.working_days),
+            calendar=self._calendar,
+            tz=self._catalogue.timezone_info,
+        )
+        return self._clock(
+            current.stage, current.sla_class, current.started_at, due_at, current.clock
+        )
+
+    def _clock(
+        self,
+        stage: Stage,
+        sla_class: str,
+        started_at: datetime,
+        due_at: datetime,
+        clock: str | None,
+    ) -> StageDeadline:
         return StageDeadline(
-            stage=request.stage,
-            sla_class=sla.name,
-            started_at=request.started_at,
+            stage=stage,
+            sla_class=sla_class,
+            started_at=started_at,
             due_at=due_at,
-            warn_at=warn_time(request.started_at, due_at, catalogue.policy.warn_at),
+            warn_at=warn_time(started_at, due_at, self._catalogue.policy.warn_at),
             escalate_at=self._escalation(due_at),
+            clock=clock,
         )

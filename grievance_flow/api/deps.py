@@ -62,5 +62,11 @@ def _catalogue(resources: ResourcesDep) -> Catalogue:
     return resources.domain.catalogue
 
 
+def _engine(resources: ResourcesDep) -> Engine:
+    return resources.engine
+
+
 GatewayDep = Annotated[CaseGateway, Depends(_gateway)]
 CatalogueDep = Annotated[Catalogue, Depends(_catalogue)]
+EngineDep = Annotated[Engine, Depends(_engine)]
+"""The read-model engine; call store functions on it via ``asyncio.to_thread``."""

@@ -11,6 +11,7 @@ from grievance_flow.api.schemas import (
     CasePublic,
     DeadlinePublic,
     EventPublic,
+    ExtensionPublic,
     LocationPublic,
     ReporterPublic,
     SlaPublic,
@@ -72,6 +73,17 @@ def present_case(case: CaseView, reader: Actor, now: datetime) -> CasePublic:
         escalations=case.escalations,
         returns=case.returns,
         reopens=case.reopens,
+        extension=None
+        if case.extension is None
+        else ExtensionPublic(
+            unit=case.extension.unit,
+            working_days=case.extension.working_days,
+            reason=case.extension.reason,
+            requested_at=case.extension.requested_at,
+        ),
+        accepted_on_time=case.accepted_on_time,
+        completed_on_time=case.completed_on_time,
+        overdue_stages=list(case.overdue_stages),
         outcome=case.outcome,
         created_at=case.created_at,
         updated_at=case.updated_at,

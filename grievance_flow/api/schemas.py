@@ -21,6 +21,7 @@ from grievance_flow.workflows.contracts import (
     Stage,
     Status,
 )
+from grievance_flow.workflows.lifecycle import MAX_EXTENSION_DAYS
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -113,6 +114,20 @@ class RecheckBody(_Body):
     note: Text | None = None
 
 
+class ExtendBody(_Body):
+    """``extend``: how many more working days, and why (before the handle deadline)."""
+
+    working_days: int = Field(ge=1, le=MAX_EXTENSION_DAYS)
+    reason: Text
+
+
+class DecideExtensionBody(_Body):
+    """``decide-extension``: approve or deny the pending request."""
+
+    approve: bool
+    note: Text | None = None
+
+
 # --- responses --------------------------------------------------------------------
 
 
@@ -182,10 +197,23 @@ class CasePublic(BaseModel):
     escalations: int
     returns: int
     reopens: int
+    extension: ExtensionPublic | None
+    accepted_on_time: bool | None
+    completed_on_time: bool | None
+    overdue_stages: list[str]
     outcome: Outcome | None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+
+
+class ExtensionPublic(BaseModel):
+    """A pending extension request."""
+
+    unit: str
+    working_days: int
+    reason: str
+    requested_at: datetime
 
 
 class CaseList(BaseModel):

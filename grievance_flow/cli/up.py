@@ -21,6 +21,7 @@ from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.cli.devkeys import ensure_dev_keys
 from grievance_flow.cli.devserver import DevServer, DevServerError, port_is_free
 from grievance_flow.cli.signals import QuietServer, serve_until, stop_on_signals
+from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, load_domain, open_database
 from grievance_flow.settings import Settings
 from grievance_flow.worker import ACTIVITY_THREADS, build_worker
@@ -37,7 +38,8 @@ def run_up(
     settings.temporal_address = f"127.0.0.1:{temporal_port}"
     try:
         domain = load_domain(catalogue or settings.catalogue, settings.calendar_overrides)
-    except (CatalogueError, OSError) as exc:
+        notifier = build_notifier(settings)
+    except (CatalogueError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not port_is_free(host, port):
@@ -45,7 +47,16 @@ def run_up(
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        asyncio.run(_up(settings, domain, host=host, port=port, temporal_port=temporal_port))
+        asyncio.run(
+            _up(
+                settings,
+                domain,
+                notifier,
+                host=host,
+                port=port,
+                temporal_port=temporal_port,
+            )
+        )
     except DevServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -53,7 +64,13 @@ def run_up(
 
 
 async def _up(
-    settings: Settings, domain: Domain, *, host: str, port: int, temporal_port: int
+    settings: Settings,
+    domain: Domain,
+    notifier: Notifier,
+    *,
+    host: str,
+    port: int,
+    temporal_port: int,
 ) -> None:
     stop = stop_on_signals()
     server = DevServer(settings.data_dir, port=temporal_port, ui_port=temporal_port + 1000)
@@ -76,6 +93,7 @@ async def _up(
                 engine=engine,
                 task_queue=settings.task_queue,
                 executor=executor,
+                notifier=notifier,
             )
             async with worker:
                 announce = asyncio.create_task(_announce(api, host, port, server, keys_path))

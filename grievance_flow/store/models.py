@@ -1,8 +1,9 @@
 """The read model's tables.
 
-Written only by the projection activity (``cases``, ``events``) and by key
-management (``api_keys``); read by the API. Temporal stays the source of truth:
-every row here can be rebuilt from workflow histories.
+Written only by the projection activity (``cases``, ``events``), the notice
+activity (``notices``) and key management (``api_keys``); read by the API.
+Temporal stays the source of truth: every row here can be rebuilt from
+workflow histories (notices too: each is an activity input in a history).
 
 Enum-valued columns (stage, status, role, ...) are plain strings rather than
 database enums, so a new stage or event type never needs a schema migration.
@@ -52,6 +53,12 @@ class CaseRecord(SQLModel, table=True):
     returns: int = 0
     reopens: int = 0
     outcome: str | None = None
+    # KPI facts (SPEC §7): fixed at close, NULL while not yet accepted/completed.
+    accepted_on_time: bool | None = None
+    completed_on_time: bool | None = None
+    overdue_stages: list[str] = Field(
+        default_factory=list, sa_type=JSONType, sa_column_kwargs={"server_default": "[]"}
+    )
     sla_stage: str | None = None
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
@@ -80,6 +87,26 @@ class EventRecord(SQLModel, table=True):
     actor_unit: str | None = None
     stage: str
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+class NoticeRecord(SQLModel, table=True):
+    """One notice sent to a unit or the command centre; ``id`` is the Notice's own.
+
+    ``delivered_at`` stays NULL until every configured channel has taken it, so
+    a NULL on an old row means delivery is still being retried (or gave up).
+    """
+
+    __tablename__ = "notices"
+
+    id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    kind: str
+    recipient_role: str
+    recipient_unit: str | None = Field(default=None, index=True)
+    message: str = Field(sa_type=sa.Text)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiKey(SQLModel, table=True):

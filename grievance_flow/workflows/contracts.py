@@ -32,6 +32,9 @@ class ActivityName(StrEnum):
     SUGGEST = "suggest_category"
     DEADLINE = "compute_deadline"
     PROJECT = "project_case"
+    ESCALATION_TARGET = "escalation_target"
+    EXTEND_DEADLINE = "extend_deadline"
+    SEND_NOTICE = "send_notice"
 
 
 class Stage(StrEnum):
@@ -80,6 +83,8 @@ class Action(StrEnum):
     RECHECK = "recheck"
     SUPERVISE = "supervise"
     WITHDRAW = "withdraw"
+    EXTEND = "extend"
+    DECIDE_EXTENSION = "decide-extension"
 
 
 class EventType(StrEnum):
@@ -223,6 +228,8 @@ class StageDeadline:
     due_at: datetime
     warn_at: datetime
     escalate_at: datetime
+    clock: str | None = None
+    """The clock's name when it is not the stage's own, e.g. ``report_in``."""
 
 
 @dataclass
@@ -238,6 +245,72 @@ class DeadlineInput:
     started_at: datetime
     category: str | None = None
     urgent: bool = False
+    clock: str | None = None
+    """Which SLA-class entry to use when not the stage's own (``report_in``)."""
+
+
+@dataclass
+class ExtendDeadlineInput:
+    """Activity input: move ``deadline`` on by ``working_days`` from its current due time."""
+
+    case_id: str
+    deadline: StageDeadline
+    working_days: int
+
+
+@dataclass
+class EscalationInput:
+    """Activity input: who is one tier above ``unit`` (提级)?"""
+
+    case_id: str
+    unit: str
+
+
+@dataclass
+class EscalationTarget:
+    """Activity result: the parent unit, or none when ``unit`` is already at tier A."""
+
+    unit: str | None = None
+    tier: str | None = None
+
+
+@dataclass
+class ExtensionRequest:
+    """A pending extension request (延期申请)."""
+
+    unit: str
+    working_days: int
+    reason: str
+    requested_at: datetime
+
+
+class NoticeKind(StrEnum):
+    """Why a notice was sent."""
+
+    CHASE = "chase"
+    """催办: a clock went overdue."""
+    ESCALATION = "escalation"
+    """提级/督办: a case was escalated to a unit or the command centre."""
+    EXTENSION_DECISION = "extension_decision"
+    """延期审批: the dispatcher decided an extension request."""
+
+
+@dataclass
+class Notice:
+    """A message to a unit or to the command centre; ``id`` makes delivery idempotent.
+
+    ``recipient_role`` is ``unit`` (with ``recipient_unit``) or ``dispatcher``
+    (the command centre).
+    """
+
+    id: str
+    case_id: str
+    kind: NoticeKind
+    recipient_role: Role
+    recipient_unit: str | None
+    message: str
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -282,6 +355,13 @@ class CaseView:
     updated_at: datetime
     closed_at: datetime | None
     last_seq: int
+    extension: ExtensionRequest | None = None
+    accepted_on_time: bool | None = None
+    """KPI: the last acceptance came before its accept deadline (按时签收)."""
+    completed_on_time: bool | None = None
+    """KPI: the last completion came before the (extended) handle deadline (按时办结)."""
+    overdue_stages: list[str] = field(default_factory=list)
+    """KPI: every clock that went overdue, in order (a stage may repeat)."""
 
 
 @dataclass
@@ -372,6 +452,24 @@ class WithdrawInput:
 
     actor: Actor
     reason: str
+
+
+@dataclass
+class ExtendInput:
+    """The assigned unit asks for more working days to handle the case (延期申请)."""
+
+    actor: Actor
+    working_days: int
+    reason: str
+
+
+@dataclass
+class DecideExtensionInput:
+    """The command centre approves or denies the pending extension request."""
+
+    actor: Actor
+    approve: bool
+    note: str | None = None
 
 
 @dataclass

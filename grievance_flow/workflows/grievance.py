@@ -1,21 +1,17 @@
 """GrievanceWorkflow: one durable workflow per citizen grievance.
 
 Handlers validate against the transition table and mutate the case file; they
-never do I/O. The run loop's two keepers do the side effects: the clock keeper
-asks an activity for each entered stage's deadline (calendar data must never be
-read in workflow code, so a replay under a newer calendar gives the same
-deadlines), and the projector copies new state to the read model.
+never do I/O. The keepers (:mod:`grievance_flow.workflows.keepers`) do the side
+effects: deadlines from an activity (calendar data is never read in workflow
+code, so a replay under a newer calendar gives the same deadlines), the SLA
+clocks, notices, and the projection to the read model.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
-from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 # Pure payload and rule modules, loaded once outside the sandbox: the payload
@@ -34,13 +30,16 @@ with workflow.unsafe.imports_passed_through():
         CaseView,
         CompleteInput,
         CompletionResult,
-        DeadlineInput,
+        DecideExtensionInput,
         DispatchInput,
         EventType,
+        ExtendDeadlineInput,
+        ExtendInput,
+        ExtensionRequest,
         FileGrievanceInput,
+        NoticeKind,
         Outcome,
         ProgressInput,
-        ProjectInput,
         RecheckInput,
         RejectInput,
         ReturnInput,
@@ -52,17 +51,15 @@ with workflow.unsafe.imports_passed_through():
         SuperviseInput,
         WithdrawInput,
     )
-    from grievance_flow.workflows.lifecycle import RefusalKind, check
-
-# All three activities (classify, deadline, projection) are short and local to the
-# worker, so they run as local activities: their results are still recorded in
-# history (replay reads the recorded deadline), but an action costs one workflow
-# task instead of one per activity, and the Update answers once the read model
-# has it. They are retried until they succeed: a database or calendar hiccup must
-# delay a case, never lose it. The cap keeps a long outage from backing off for hours.
-_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-_QUICK = timedelta(seconds=10)
-_PROJECTION = timedelta(seconds=30)
+    from grievance_flow.workflows.keepers import QUICK, RETRY, CaseKeepers
+    from grievance_flow.workflows.lifecycle import (
+        Refusal,
+        RefusalKind,
+        check,
+        check_extension_decision,
+        check_extension_request,
+    )
+    from grievance_flow.workflows.sla import carry_over
 
 _OUTCOME_OF = {
     CompletionResult.RESOLVED: Outcome.RESOLVED,
@@ -75,35 +72,33 @@ def _refuse(kind: RefusalKind, reason: str) -> ApplicationError:
     return ApplicationError(reason, type=kind.value, non_retryable=True)
 
 
+def _raise(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        raise _refuse(refusal.kind, refusal.reason)
+
+
 def _require_text(value: str | None, field: str) -> None:
     if value is None or not value.strip():
         raise _refuse(RefusalKind.INVALID, f"'{field}' must not be blank.")
 
 
 @workflow.defn
-class GrievanceWorkflow:
+class GrievanceWorkflow(CaseKeepers):
     """A grievance from report to closed (SPEC §2)."""
 
     @workflow.init
     def __init__(self, intake: FileGrievanceInput) -> None:
-        self._file = CaseFile(intake, workflow.now())
+        super().__init__(CaseFile(intake, workflow.now()))
         self._intake_done = False
         self._completion: CompleteInput | None = None
-        # Clocked stage entries waiting for their deadline, oldest first.
-        self._clock_queue: list[tuple[int, Stage, datetime]] = []
-        self._clocked_entry = 0
-        self._projected_seq = 0
-
-    # --- run loop -------------------------------------------------------------
 
     @workflow.run
     async def run(self, intake: FileGrievanceInput) -> CaseResult:
-        """Record the report, suggest a category, then drive clocks and projection."""
+        """Record the report, suggest a category, then keep clocks, notices and projection."""
         file = self._file
-        file.record(
+        self._record(
             EventType.REPORTED,
             intake.filed_by,
-            workflow.now(),
             {
                 "external_id": intake.external_id,
                 "channel": intake.channel,
@@ -120,23 +115,22 @@ class GrievanceWorkflow:
                 category_hint=intake.category_hint,
             ),
             result_type=Suggestion,
-            start_to_close_timeout=_QUICK,
-            retry_policy=_RETRY,
+            start_to_close_timeout=QUICK,
+            retry_policy=RETRY,
         )
         # The hotline may have withdrawn the case while the classifier ran.
         if not file.closed:
             if suggestion.candidates:
                 file.case.suggested_category = suggestion.candidates[0].category
-            file.record(
+            self._record(
                 EventType.SUGGESTED,
                 SYSTEM,
-                workflow.now(),
                 {"candidates": [asdict(candidate) for candidate in suggestion.candidates]},
             )
             self._enter(Stage.CLASSIFY)
         self._intake_done = True
 
-        keepers = [asyncio.create_task(self._keep_clocks()), asyncio.create_task(self._project())]
+        keepers = self._start_keepers()
         await workflow.wait_condition(lambda: file.closed and self._settled())
         await workflow.wait_condition(workflow.all_handlers_finished)
         for keeper in keepers:
@@ -146,74 +140,13 @@ class GrievanceWorkflow:
         assert file.case.closed_at is not None
         return CaseResult(case_id=file.case.id, outcome=outcome, closed_at=file.case.closed_at)
 
-    def _settled(self) -> bool:
-        return not self._clock_queue and self._projected_seq >= self._file.case.last_seq
-
-    async def _keep_clocks(self) -> None:
-        while True:
-            await workflow.wait_condition(lambda: bool(self._clock_queue))
-            entry, stage, started_at = self._clock_queue[0]
-            deadline = await workflow.execute_local_activity(
-                ActivityName.DEADLINE.value,
-                DeadlineInput(
-                    case_id=self._file.case.id,
-                    stage=stage,
-                    started_at=started_at,
-                    category=self._file.case.category or self._file.case.suggested_category,
-                    urgent=self._file.case.urgent,
-                ),
-                result_type=StageDeadline,
-                start_to_close_timeout=_QUICK,
-                retry_policy=_RETRY,
-            )
-            self._file.set_deadline(deadline)
-            self._clock_queue.pop(0)
-            self._clocked_entry = entry
-
-    async def _project(self) -> None:
-        while True:
-            await workflow.wait_condition(
-                lambda: not self._clock_queue and self._projected_seq < self._file.case.last_seq
-            )
-            await self._project_once()
-
-    async def _project_once(self) -> None:
-        last_seq = self._file.case.last_seq
-        if self._projected_seq >= last_seq:
-            return
-        await workflow.execute_local_activity(
-            ActivityName.PROJECT.value,
-            ProjectInput(case=self._file.case, events=self._file.events[self._projected_seq :]),
-            start_to_close_timeout=_PROJECTION,
-            retry_policy=_RETRY,
-        )
-        self._projected_seq = max(self._projected_seq, last_seq)
-
-    def _enter(self, stage: Stage) -> int | None:
-        entry = self._file.enter(stage, workflow.now())
-        if entry is not None:
-            self._clock_queue.append((entry, stage, workflow.now()))
-        return entry
-
-    async def _moved_to(self, stage: Stage) -> CaseView:
-        """Enter ``stage`` and answer once its clock is known, so the caller sees it."""
-        entry = self._enter(stage)
-        if entry is not None:
-            await workflow.wait_condition(lambda: self._clocked_entry >= entry)
-        return self._file.case
-
-    def _close(self, outcome: Outcome, actor: Actor) -> CaseView:
-        self._file.close(outcome, actor, workflow.now())
-        return self._file.case
-
-    def _record(self, event_type: EventType, actor: Actor, data: dict[str, Any]) -> None:
-        self._file.record(event_type, actor, workflow.now(), data)
-
     def _check(self, action: Action, actor: Actor) -> None:
         case = self._file.case
-        refusal = check(action, stage=case.stage, actor=actor, assigned_unit=case.unit)
-        if refusal is not None:
-            raise _refuse(refusal.kind, refusal.reason)
+        _raise(check(action, stage=case.stage, actor=actor, assigned_unit=case.unit))
+
+    def _on_time(self, stage: Stage) -> bool | None:
+        deadline = self._file.case.deadlines.get(stage.value)
+        return None if deadline is None else workflow.now() <= deadline.due_at
 
     # --- queries --------------------------------------------------------------
 
@@ -273,6 +206,7 @@ class GrievanceWorkflow:
     @workflow.update(name=Action.ACCEPT.value)
     async def accept(self, cmd: AcceptInput) -> CaseView:
         """The assigned unit signs for the case (签收)."""
+        self._file.case.accepted_on_time = self._on_time(Stage.ACCEPT)
         self._record(EventType.ACCEPTED, cmd.actor, {"unit": cmd.actor.unit, "note": cmd.note})
         return await self._moved_to(Stage.HANDLE)
 
@@ -314,6 +248,7 @@ class GrievanceWorkflow:
     async def complete(self, cmd: CompleteInput) -> CaseView:
         """The assigned unit reports the work done; a verifier checks it next."""
         self._completion = cmd
+        self._file.case.completed_on_time = self._on_time(Stage.HANDLE)
         self._record(
             EventType.COMPLETED,
             cmd.actor,
@@ -350,6 +285,92 @@ class GrievanceWorkflow:
     @recheck.validator
     def _validate_recheck(self, cmd: RecheckInput) -> None:
         self._check(Action.RECHECK, cmd.actor)
+
+    @workflow.update(name=Action.EXTEND.value)
+    async def extend(self, cmd: ExtendInput) -> CaseView:
+        """The assigned unit asks for more working days (延期申请)."""
+        case = self._file.case
+        assert cmd.actor.unit is not None  # the table admits only the assigned unit
+        case.extension = ExtensionRequest(
+            unit=cmd.actor.unit,
+            working_days=cmd.working_days,
+            reason=cmd.reason,
+            requested_at=workflow.now(),
+        )
+        self._record(
+            EventType.EXTENSION_REQUESTED,
+            cmd.actor,
+            {"working_days": cmd.working_days, "reason": cmd.reason},
+        )
+        return case
+
+    @extend.validator
+    def _validate_extend(self, cmd: ExtendInput) -> None:
+        self._check(Action.EXTEND, cmd.actor)
+        _require_text(cmd.reason, "reason")
+        case = self._file.case
+        handle = case.deadlines.get(Stage.HANDLE.value)
+        _raise(
+            check_extension_request(
+                now=workflow.now(),
+                handle_due_at=handle.due_at if handle else None,
+                pending=case.extension is not None,
+                working_days=cmd.working_days,
+            )
+        )
+
+    @workflow.update(name=Action.DECIDE_EXTENSION.value)
+    async def decide_extension(self, cmd: DecideExtensionInput) -> CaseView:
+        """The command centre approves or denies the pending request (延期审批)."""
+        case = self._file.case
+        request = case.extension
+        assert request is not None  # the validator requires a pending request
+        case.extension = None
+        data: dict[str, object] = {
+            "approved": cmd.approve,
+            "working_days": request.working_days,
+            "note": cmd.note,
+        }
+        current = case.deadlines.get(Stage.HANDLE.value)
+        if cmd.approve and current is not None:
+            moved = await workflow.execute_local_activity(
+                ActivityName.EXTEND_DEADLINE.value,
+                ExtendDeadlineInput(
+                    case_id=case.id, deadline=current, working_days=request.working_days
+                ),
+                result_type=StageDeadline,
+                start_to_close_timeout=QUICK,
+                retry_policy=RETRY,
+            )
+            data |= {
+                "previous_due_at": current.due_at.isoformat(),
+                "due_at": moved.due_at.isoformat(),
+            }
+            if case.stage is Stage.HANDLE and case.deadlines.get(Stage.HANDLE.value) is current:
+                self._move_clock(moved)
+        seq = self._record(EventType.EXTENSION_DECIDED, cmd.actor, data)
+        verdict = "approved" if cmd.approve else "denied"
+        due = f"; handle by {data['due_at']}" if "due_at" in data else ""
+        self._notify(
+            seq,
+            NoticeKind.EXTENSION_DECISION,
+            request.unit,
+            f"延期{verdict}: your request for {request.working_days} working days on case "
+            f"{case.id} was {verdict}{due}.",
+            {key: value for key, value in data.items() if value is not None},
+        )
+        return case
+
+    @decide_extension.validator
+    def _validate_decide_extension(self, cmd: DecideExtensionInput) -> None:
+        self._check(Action.DECIDE_EXTENSION, cmd.actor)
+        _raise(check_extension_decision(pending=self._file.case.extension is not None))
+
+    def _move_clock(self, deadline: StageDeadline) -> None:
+        self._file.set_deadline(deadline)
+        moved = carry_over(self._clocks.get(deadline.stage.value), deadline, workflow.now())
+        if moved is not None:
+            self._start_clock(moved)
 
     @workflow.update(name=Action.SUPERVISE.value)
     async def supervise(self, cmd: SuperviseInput) -> CaseView:

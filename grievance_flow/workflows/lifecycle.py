@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from grievance_flow.workflows.contracts import Action, Actor, Role, Stage
@@ -141,6 +142,21 @@ TRANSITIONS: Mapping[Action, Transition] = {
             "a failure goes back to handle (重办).",
         ),
         _row(
+            Action.EXTEND,
+            {Role.UNIT},
+            {Stage.HANDLE},
+            (),
+            "Ask for more working days, before the handle deadline (延期申请).",
+            UnitScope.ASSIGNED,
+        ),
+        _row(
+            Action.DECIDE_EXTENSION,
+            {Role.DISPATCHER},
+            {Stage.HANDLE},
+            (),
+            "Approve or deny the pending extension request (延期审批).",
+        ),
+        _row(
             Action.SUPERVISE,
             {Role.DISPATCHER},
             OPEN_STAGES,
@@ -200,6 +216,40 @@ def check(
             f"'{action.value}' is not allowed while the case is in stage '{stage.value}' "
             f"(allowed in: {where}).",
         )
+    return None
+
+
+MAX_EXTENSION_DAYS = 30
+"""The most working days one extension request may ask for."""
+
+
+def check_extension_request(
+    *, now: datetime, handle_due_at: datetime | None, pending: bool, working_days: int
+) -> Refusal | None:
+    """Rules of 延期 on top of the table: before the deadline, one request at a time."""
+    if not 1 <= working_days <= MAX_EXTENSION_DAYS:
+        return Refusal(
+            RefusalKind.INVALID,
+            f"An extension asks for 1 to {MAX_EXTENSION_DAYS} working days, not {working_days}.",
+        )
+    if pending:
+        return Refusal(
+            RefusalKind.CONFLICT,
+            "An extension request is already waiting for the command centre's decision.",
+        )
+    if handle_due_at is not None and now >= handle_due_at:
+        return Refusal(
+            RefusalKind.CONFLICT,
+            f"The handle deadline passed at {handle_due_at.isoformat()}; an extension must be "
+            "requested before the deadline.",
+        )
+    return None
+
+
+def check_extension_decision(*, pending: bool) -> Refusal | None:
+    """A decision needs a pending request."""
+    if not pending:
+        return Refusal(RefusalKind.CONFLICT, "No extension request is pending on this case.")
     return None
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +12,12 @@ from temporalio.testing import ActivityEnvironment
 
 from grievance_flow.activities.deadlines import DeadlineActivities
 from grievance_flow.runtime import load_domain
-from grievance_flow.workflows.contracts import DeadlineInput, Stage, StageDeadline
+from grievance_flow.workflows.contracts import (
+    DeadlineInput,
+    ExtendDeadlineInput,
+    Stage,
+    StageDeadline,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -81,3 +88,46 @@ def test_category_gone_from_the_catalogue_falls_back(activities: DeadlineActivit
     )
     assert clock.sla_class == "complaint"
     assert (clock.due_at - started).total_seconds() == 2 * 3600
+
+
+def test_overrides_file_and_an_uncovered_year(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 2031 is beyond the bundled calendar: weekends off, a warning logged, and an
+    # overrides file (CALENDAR_OVERRIDES) can declare its holidays.
+    overrides = tmp_path / "holidays.yaml"
+    overrides.write_text("holidays: ['2031-01-06']\nworkdays: ['2031-01-11']\n", "utf-8")
+    plain = load_domain(None)
+    with_file = load_domain(None, overrides)
+    started = local(2031, 1, 3, 9, 0)  # a Friday
+    request = DeadlineInput(
+        case_id="c", stage=Stage.HANDLE, started_at=started, category="land.planning"
+    )
+    with caplog.at_level(logging.WARNING):
+        fallback = compute(DeadlineActivities(plain.catalogue, plain.calendar), request)
+    # Mon 6 and Tue 7 January are the two working days after Friday 3 January.
+    assert fallback.due_at == local(2031, 1, 8, 0, 0)
+    assert "2031" in caplog.text
+    moved = compute(DeadlineActivities(with_file.catalogue, with_file.calendar), request)
+    # Monday 6 is a holiday now, so Tue 7 and Wed 8 are counted.
+    assert moved.due_at == local(2031, 1, 9, 0, 0)
+
+
+def test_extension_counts_working_days_from_the_current_deadline(
+    activities: DeadlineActivities,
+) -> None:
+    started = local(2026, 9, 28, 10, 0)
+    clock = compute(
+        activities,
+        DeadlineInput(
+            case_id="c", stage=Stage.HANDLE, started_at=started, category="land.planning"
+        ),
+    )
+    assert clock.due_at == local(2026, 10, 1, 0, 0)  # end of Wed 30 September
+    moved: StageDeadline = ActivityEnvironment().run(
+        activities.extend_deadline,
+        ExtendDeadlineInput(case_id="c", deadline=clock, working_days=2),
+    )
+    # From the end of 30 September: Thu 8 and Fri 9 October (1–7 October are National Day).
+    assert moved.due_at == local(2026, 10, 10, 0, 0)
+    assert moved.started_at == clock.started_at and moved.sla_class == clock.sla_class

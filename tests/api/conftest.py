@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.api.app import build_resources, create_app
-from grievance_flow.runtime import load_domain
+from grievance_flow.runtime import Domain, load_domain
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from grievance_flow.store.keys import create_key
 from grievance_flow.worker import ACTIVITY_THREADS, build_worker
@@ -35,10 +37,11 @@ class Keys:
 
 @dataclass
 class Api:
-    """An HTTP client for the app and the keys to call it with."""
+    """An HTTP client for the app, the keys to call it with, and its read model."""
 
     http: httpx.AsyncClient
     keys: Keys
+    engine: Engine
 
     def as_(self, who: Role | str) -> dict[str, str]:
         """Headers for a role (``Role.X``) or a unit id (``"grid-1"``)."""
@@ -49,10 +52,17 @@ class Api:
 async def api(
     dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Api]:
-    data_dir: Path = tmp_path_factory.mktemp("api")
+    async with running_api(dev_env, tmp_path_factory.mktemp("api"), load_domain(None)) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_api(
+    dev_env: WorkflowEnvironment, data_dir: Path, domain: Domain
+) -> AsyncIterator[Api]:
+    """The app, a worker with the real activities, keys for every role and unit."""
     engine = make_engine(sqlite_url_for(data_dir))
     migrate(engine)
-    domain = load_domain(None)
     keys = Keys(
         roles={
             role: create_key(engine, role=role, unit=None)
@@ -74,5 +84,5 @@ async def api(
         async with worker:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-                yield Api(http=http, keys=keys)
+                yield Api(http=http, keys=keys, engine=engine)
     engine.dispose()

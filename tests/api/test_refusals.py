@@ -19,6 +19,8 @@ VALID_BODIES: dict[Action, dict[str, Any]] = {
     Action.PROGRESS: {"note": "处理中"},
     Action.COMPLETE: {"result": "resolved", "note": "已处理"},
     Action.RECHECK: {"passed": True, "satisfaction": "satisfied"},
+    Action.EXTEND: {"working_days": 3, "reason": "需协调多个部门"},
+    Action.DECIDE_EXTENSION: {"approve": True},
     Action.SUPERVISE: {"note": "督办"},
     Action.WITHDRAW: {"reason": "撤回"},
 }

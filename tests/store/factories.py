@@ -1,4 +1,4 @@
-"""Small builders of CaseView and Event values for store tests."""
+"""Small builders of CaseView, Event and Notice values for store tests."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from grievance_flow.workflows.contracts import (
     Event,
     EventType,
     Location,
+    Notice,
+    NoticeKind,
     Outcome,
     Reporter,
     Role,
@@ -118,3 +120,26 @@ def make_events(count: int, *, first_seq: int = 1, at: datetime = T0) -> list[Ev
             )
         )
     return events
+
+
+def make_notice(
+    notice_id: str = "grievance-12345-0001/chase/handle/1",
+    *,
+    case_id: str = "grievance-12345-0001",
+    kind: NoticeKind = NoticeKind.CHASE,
+    unit: str | None = "grid-1",
+    at: datetime = T0,
+    **overrides: Any,
+) -> Notice:
+    """A notice to ``unit`` (or, with ``unit=None``, to the command centre)."""
+    notice = Notice(
+        id=notice_id,
+        case_id=case_id,
+        kind=kind,
+        recipient_role=Role.UNIT if unit is not None else Role.DISPATCHER,
+        recipient_unit=unit,
+        message="案件办理已超期，请尽快办结（催办）",
+        at=at,
+        data={"stage": "handle", "due_at": "2026-03-02T05:00:00+00:00", "escalations": 0},
+    )
+    return replace(notice, **overrides)

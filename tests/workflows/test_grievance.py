@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Engine
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.runtime import load_domain
 from grievance_flow.store import queries
-from grievance_flow.worker import ACTIVITY_THREADS, build_worker
 from grievance_flow.workflows.contracts import (
     AcceptInput,
     Action,
-    CaseResult,
-    CaseView,
     CompleteInput,
     CompletionResult,
-    DispatchInput,
     EventType,
     Outcome,
     ProgressInput,
@@ -36,74 +30,23 @@ from grievance_flow.workflows.contracts import (
     WithdrawInput,
 )
 from grievance_flow.workflows.grievance import GrievanceWorkflow
-from tests.builders import DISPATCHER, HOTLINE, VERIFIER, intake, unit
-
-GRID = "grid-1"
-
-
-class Harness:
-    """A worker with the real activities on a fresh task queue, and a read model."""
-
-    def __init__(self, client: Client, task_queue: str, engine: Engine) -> None:
-        self.client = client
-        self.task_queue = task_queue
-        self.engine = engine
-
-    async def file(self, **kwargs: object) -> WorkflowHandle[GrievanceWorkflow, CaseResult]:
-        grievance = intake(**kwargs)  # type: ignore[arg-type]
-        handle = await self.client.start_workflow(
-            GrievanceWorkflow.run, grievance, id=grievance.case_id, task_queue=self.task_queue
-        )
-        await handle.execute_update(GrievanceWorkflow.intake)
-        return handle
+from tests.builders import DISPATCHER, HOTLINE, VERIFIER, unit
+from tests.workflows.harness import (
+    GRID,
+    Harness,
+    accepted_updates,
+    act,
+    dispatch_to,
+    running_harness,
+    timeline,
+)
 
 
 @pytest.fixture
 async def harness(time_skipping_env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[Harness]:
     """Runs each test twice: projecting to SQLite and to PostgreSQL."""
-    task_queue = f"test-{uuid.uuid4()}"
-    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        worker = build_worker(
-            time_skipping_env.client,
-            domain=load_domain(None),
-            engine=engine,
-            task_queue=task_queue,
-            executor=executor,
-        )
-        async with worker:
-            yield Harness(time_skipping_env.client, task_queue, engine)
-
-
-async def timeline(handle: WorkflowHandle[GrievanceWorkflow, CaseResult]) -> list[str]:
-    snapshot = await handle.query(GrievanceWorkflow.snapshot)
-    return [event.type.value for event in snapshot.events]
-
-
-async def accepted_updates(handle: WorkflowHandle[GrievanceWorkflow, CaseResult]) -> list[str]:
-    history = await handle.fetch_history()
-    return [
-        event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
-        for event in history.events
-        if event.HasField("workflow_execution_update_accepted_event_attributes")
-    ]
-
-
-async def act(
-    handle: WorkflowHandle[GrievanceWorkflow, CaseResult], action: Action, command: object
-) -> CaseView:
-    """Send an action the way the API does: the Update named after it."""
-    result: CaseView = await handle.execute_update(action.value, command, result_type=CaseView)
-    return result
-
-
-async def dispatch_to(
-    handle: WorkflowHandle[GrievanceWorkflow, CaseResult], unit_id: str = GRID
-) -> CaseView:
-    return await act(
-        handle,
-        Action.DISPATCH,
-        DispatchInput(actor=DISPATCHER, category="city.street-vending", unit=unit_id, tier="D"),
-    )
+    async with running_harness(time_skipping_env, load_domain(None), engine) as running:
+        yield running
 
 
 async def test_whole_lifecycle_closes_with_timeline_deadlines_and_read_model(

@@ -28,6 +28,8 @@ EXPECTED: dict[Action, tuple[set[Role], set[Stage]]] = {
     Action.PROGRESS: ({Role.UNIT}, {Stage.HANDLE}),
     Action.COMPLETE: ({Role.UNIT}, {Stage.HANDLE}),
     Action.RECHECK: ({Role.VERIFIER}, {Stage.RECHECK}),
+    Action.EXTEND: ({Role.UNIT}, {Stage.HANDLE}),
+    Action.DECIDE_EXTENSION: ({Role.DISPATCHER}, {Stage.HANDLE}),
     Action.SUPERVISE: ({Role.DISPATCHER}, set(OPEN_STAGES)),
     Action.WITHDRAW: ({Role.HOTLINE}, set(OPEN_STAGES)),
 }
@@ -91,10 +93,32 @@ def test_allowed_actions_in_handle_for_the_assigned_unit() -> None:
     actions = allowed_actions(
         stage=Stage.HANDLE, actor=Actor(Role.UNIT, ASSIGNED), assigned_unit=ASSIGNED
     )
-    assert actions == [Action.PROGRESS, Action.COMPLETE]
+    assert actions == [Action.PROGRESS, Action.COMPLETE, Action.EXTEND]
 
 
 def test_targets_are_open_or_closed_stages() -> None:
     for row in TRANSITIONS.values():
         assert row.from_stages <= OPEN_STAGES
         assert all(stage is not Stage.REPORT for stage in row.to)
+
+
+def test_extension_request_rules() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from grievance_flow.workflows.lifecycle import check_extension_decision, check_extension_request
+
+    now = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    due = now + timedelta(days=3)
+    assert (
+        check_extension_request(now=now, handle_due_at=due, pending=False, working_days=5) is None
+    )
+    late = check_extension_request(now=due, handle_due_at=due, pending=False, working_days=5)
+    assert late is not None and late.kind is RefusalKind.CONFLICT and "before" in late.reason
+    twice = check_extension_request(now=now, handle_due_at=due, pending=True, working_days=5)
+    assert twice is not None and twice.kind is RefusalKind.CONFLICT
+    for days in (0, -1, 31):
+        bad = check_extension_request(now=now, handle_due_at=due, pending=False, working_days=days)
+        assert bad is not None and bad.kind is RefusalKind.INVALID
+    assert check_extension_decision(pending=True) is None
+    nothing = check_extension_decision(pending=False)
+    assert nothing is not None and nothing.kind is RefusalKind.CONFLICT

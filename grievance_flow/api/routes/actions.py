@@ -25,7 +25,9 @@ from grievance_flow.api.presenters import present_case
 from grievance_flow.api.schemas import (
     CasePublic,
     CompleteBody,
+    DecideExtensionBody,
     DispatchBody,
+    ExtendBody,
     NoteBody,
     ReasonBody,
     RecheckBody,
@@ -38,7 +40,9 @@ from grievance_flow.workflows.contracts import (
     Action,
     Actor,
     CompleteInput,
+    DecideExtensionInput,
     DispatchInput,
+    ExtendInput,
     ProgressInput,
     RecheckInput,
     RejectInput,
@@ -111,6 +115,14 @@ async def _recheck(ctx: ActionContext, body: RecheckBody) -> RecheckInput:
     )
 
 
+async def _extend(ctx: ActionContext, body: ExtendBody) -> ExtendInput:
+    return ExtendInput(actor=ctx.actor, working_days=body.working_days, reason=body.reason)
+
+
+async def _decide_extension(ctx: ActionContext, body: DecideExtensionBody) -> DecideExtensionInput:
+    return DecideExtensionInput(actor=ctx.actor, approve=body.approve, note=body.note)
+
+
 async def _supervise(ctx: ActionContext, body: RequiredNoteBody) -> SuperviseInput:
     return SuperviseInput(actor=ctx.actor, note=body.note)
 
@@ -127,6 +139,8 @@ ACTIONS: dict[Action, tuple[type[BaseModel], Builder]] = {
     Action.PROGRESS: (RequiredNoteBody, _progress),
     Action.COMPLETE: (CompleteBody, _complete),
     Action.RECHECK: (RecheckBody, _recheck),
+    Action.EXTEND: (ExtendBody, _extend),
+    Action.DECIDE_EXTENSION: (DecideExtensionBody, _decide_extension),
     Action.SUPERVISE: (RequiredNoteBody, _supervise),
     Action.WITHDRAW: (ReasonBody, _withdraw),
 }

@@ -1,0 +1,63 @@
+"""``GET /v1/notices``: the chases, escalations and extension decisions sent."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from grievance_flow.api.access import require_role
+from grievance_flow.api.deps import CurrentActor, EngineDep
+from grievance_flow.api.errors import Forbidden, responses
+from grievance_flow.api.notice_schemas import NoticeList, NoticePublic
+from grievance_flow.store.notices import list_notices
+from grievance_flow.workflows.contracts import Notice, Role
+
+router = APIRouter(prefix="/v1", tags=["notices"])
+
+READERS = frozenset({Role.UNIT, Role.DISPATCHER, Role.AUDITOR, Role.ADMIN})
+"""Units read their own notices; the command centre and inspectors read all of them."""
+
+
+@router.get(
+    "/notices",
+    response_model=NoticeList,
+    responses=responses(401, 403, 422, 503),
+    summary="Notices to units and the command centre (催办、提级、延期审批)",
+)
+async def read_notices(
+    actor: CurrentActor,
+    engine: EngineDep,
+    case_id: str | None = None,
+    unit: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> NoticeList:
+    """Notices newest first. A unit sees only those addressed to it; dispatcher,
+    auditor and admin see all, optionally those to one ``unit`` or about one case."""
+    require_role(actor, READERS, "read notices")
+    role: Role | None = None
+    if actor.role is Role.UNIT:
+        if unit is not None and unit != actor.unit:
+            raise Forbidden(f"Unit '{actor.unit}' may read only its own notices.")
+        unit, role = actor.unit, Role.UNIT
+    items, total = await asyncio.to_thread(
+        lambda: list_notices(
+            engine, unit=unit, role=role, case_id=case_id, limit=limit, offset=offset
+        )
+    )
+    return NoticeList(items=[_present(notice) for notice in items], total=total)
+
+
+def _present(notice: Notice) -> NoticePublic:
+    return NoticePublic(
+        id=notice.id,
+        case_id=notice.case_id,
+        kind=notice.kind,
+        recipient_role=notice.recipient_role,
+        recipient_unit=notice.recipient_unit,
+        message=notice.message,
+        at=notice.at,
+        data=notice.data,
+    )

@@ -1,0 +1,312 @@
+"""The workflow's keepers: the only code that waits on time or calls activities.
+
+Update handlers mutate the case file and queue work; these coroutines, started
+by ``run``, do it: compute each entered stage's deadline, run the SLA clocks
+(warn, overdue + chase, escalate), deliver notices, and project to the read
+model. Every wait is a ``wait_condition`` recomputed from ``workflow.now()``
+(the "updatable timer" pattern), so a clock that stops or moves cancels its timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from grievance_flow.workflows.case_file import CaseFile
+    from grievance_flow.workflows.contracts import (
+        SYSTEM,
+        ActivityName,
+        Actor,
+        CaseView,
+        DeadlineInput,
+        EscalationInput,
+        EscalationTarget,
+        EventType,
+        Notice,
+        NoticeKind,
+        Outcome,
+        ProjectInput,
+        Role,
+        Stage,
+        StageDeadline,
+    )
+    from grievance_flow.workflows.sla import Clock, SlaStep, due_step, next_wakeup
+
+# Classify, deadline, escalation target and projection are short and local to
+# the worker, so they run as local activities: their results are still recorded
+# in history (a replay reads the recorded deadline), but an action costs one
+# workflow task instead of one per activity, and an Update answers once the read
+# model has it. Notices may wait on a slow webhook, so they are ordinary
+# activities. All are retried until they succeed: an outage must delay a case,
+# never lose it; the cap keeps a long outage from backing off for hours.
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+QUICK = timedelta(seconds=10)
+PROJECTION = timedelta(seconds=30)
+NOTICE = timedelta(seconds=30)
+
+COMMAND_CENTRE = "command-centre"
+"""Where an escalation goes when there is no unit above (tier A, classify, recheck)."""
+
+
+class CaseKeepers:
+    """State and background work shared by the workflow's run loop and handlers."""
+
+    def __init__(self, file: CaseFile) -> None:
+        self._file = file
+        # Clocked stage entries waiting for their deadline, oldest first.
+        self._clock_queue: list[tuple[int, Stage, Any]] = []
+        self._clocked_entry = 0
+        self._clocks: dict[str, Clock] = {}
+        # Bumped whenever a clock starts, stops or moves: wakes the SLA keeper.
+        self._clock_version = 0
+        self._outbox: list[Notice] = []
+        self._projected_seq = 0
+
+    # --- lifecycle helpers used by handlers ------------------------------------
+
+    def _record(self, event_type: EventType, actor: Actor, data: dict[str, Any]) -> int:
+        return self._file.record(event_type, actor, workflow.now(), data).seq
+
+    def _enter(self, stage: Stage) -> int | None:
+        previous = self._file.case.stage
+        self._stop_clock(previous.value)
+        entry = self._file.enter(stage, workflow.now())
+        if entry is not None:
+            self._clock_queue.append((entry, stage, workflow.now()))
+        return entry
+
+    async def _moved_to(self, stage: Stage) -> CaseView:
+        """Enter ``stage`` and answer once its clock is known, so the caller sees it."""
+        entry = self._enter(stage)
+        if entry is not None:
+            await workflow.wait_condition(lambda: self._clocked_entry >= entry)
+        return self._file.case
+
+    def _close(self, outcome: Outcome, actor: Actor) -> CaseView:
+        for name in list(self._clocks):
+            self._stop_clock(name)
+        self._file.close(outcome, actor, workflow.now())
+        return self._file.case
+
+    def _notify(
+        self,
+        seq: int,
+        kind: NoticeKind,
+        unit: str | None,
+        message: str,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue a notice to ``unit``, or to the command centre when ``unit`` is None."""
+        case = self._file.case
+        self._outbox.append(
+            Notice(
+                id=f"{case.id}:{seq}",
+                case_id=case.id,
+                kind=kind,
+                recipient_role=Role.UNIT if unit else Role.DISPATCHER,
+                recipient_unit=unit,
+                message=message,
+                at=workflow.now(),
+                data=data or {},
+            )
+        )
+
+    def _settled(self) -> bool:
+        return (
+            not self._clock_queue
+            and not self._outbox
+            and self._projected_seq >= self._file.case.last_seq
+        )
+
+    def _start_keepers(self) -> list[asyncio.Task[None]]:
+        return [
+            asyncio.create_task(self._keep_deadlines()),
+            asyncio.create_task(self._keep_sla()),
+            asyncio.create_task(self._deliver_notices()),
+            asyncio.create_task(self._project()),
+        ]
+
+    # --- deadlines ----------------------------------------------------------------
+
+    async def _keep_deadlines(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: bool(self._clock_queue))
+            entry, stage, started_at = self._clock_queue[0]
+            case = self._file.case
+            deadline = await workflow.execute_local_activity(
+                ActivityName.DEADLINE.value,
+                DeadlineInput(
+                    case_id=case.id,
+                    stage=stage,
+                    started_at=started_at,
+                    category=case.category or case.suggested_category,
+                    urgent=case.urgent,
+                ),
+                result_type=StageDeadline,
+                start_to_close_timeout=QUICK,
+                retry_policy=RETRY,
+            )
+            self._clock_queue.pop(0)
+            self._clocked_entry = entry
+            # Only the newest entry of the current stage starts a clock; an entry
+            # overtaken by a later move is computed (it is history) but not run.
+            if entry == self._file.clock_entries and case.stage is stage:
+                self._file.set_deadline(deadline)
+                responsible = case.unit if stage in (Stage.ACCEPT, Stage.HANDLE) else None
+                self._start_clock(Clock(stage.value, stage, deadline, responsible))
+
+    # --- SLA clocks -----------------------------------------------------------------
+
+    def _start_clock(self, clock: Clock) -> None:
+        self._clocks[clock.name] = clock
+        self._clock_version += 1
+
+    def _stop_clock(self, name: str) -> None:
+        if self._clocks.pop(name, None) is not None:
+            self._clock_version += 1
+
+    async def _keep_sla(self) -> None:
+        while True:
+            wake = next_wakeup(list(self._clocks.values()))
+            if wake is not None and wake <= workflow.now():
+                await self._fire_due_steps()
+                continue
+            if await self._clocks_changed(wake):
+                continue  # a clock started, stopped or moved: plan again
+            await self._fire_due_steps()
+
+    async def _clocks_changed(self, until: datetime | None) -> bool:
+        """Sleep until ``until`` (forever if None); True if the clocks changed first."""
+        version = self._clock_version
+        timeout = None if until is None else (until - workflow.now()).total_seconds()
+        try:
+            await workflow.wait_condition(lambda: self._clock_version != version, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _fire_due_steps(self) -> None:
+        while (due := due_step(list(self._clocks.values()), workflow.now())) is not None:
+            clock, step = due
+            clock.mark(step)
+            if step is SlaStep.WARN:
+                self._warn(clock)
+            elif step is SlaStep.OVERDUE:
+                self._chase(clock)
+            else:
+                await self._escalate(clock)
+
+    def _clock_data(self, clock: Clock) -> dict[str, Any]:
+        return {
+            "clock": clock.name,
+            "unit": clock.unit,
+            "due_at": clock.deadline.due_at.isoformat(),
+        }
+
+    def _warn(self, clock: Clock) -> None:
+        data = self._clock_data(clock) | {"warn_at": clock.deadline.warn_at.isoformat()}
+        self._record(EventType.SLA_WARNING, SYSTEM, data)
+
+    def _chase(self, clock: Clock) -> None:
+        case = self._file.case
+        case.overdue_stages.append(clock.name)
+        self._record(EventType.SLA_OVERDUE, SYSTEM, self._clock_data(clock))
+        recipient = clock.unit or COMMAND_CENTRE
+        seq = self._record(
+            EventType.CHASED, SYSTEM, self._clock_data(clock) | {"recipient": recipient}
+        )
+        self._notify(
+            seq,
+            NoticeKind.CHASE,
+            clock.unit,
+            f"催办: case {case.id} is overdue in {clock.name} "
+            f"(due {clock.deadline.due_at.isoformat()}); act now or it will be escalated.",
+            {"clock": clock.name, "due_at": clock.deadline.due_at.isoformat()},
+        )
+
+    async def _escalate(self, clock: Clock) -> None:
+        case = self._file.case
+        target = EscalationTarget()
+        if clock.unit is not None and not clock.is_report_in:
+            target = await workflow.execute_local_activity(
+                ActivityName.ESCALATION_TARGET.value,
+                EscalationInput(case_id=case.id, unit=clock.unit),
+                result_type=EscalationTarget,
+                start_to_close_timeout=QUICK,
+                retry_policy=RETRY,
+            )
+            if self._clocks.get(clock.name) is not clock:
+                return  # the unit acted while we looked up its parent: nothing to escalate
+        case.escalations += 1
+        case.supervised = True
+        destination = target.unit or COMMAND_CENTRE
+        seq = self._record(
+            EventType.ESCALATED,
+            SYSTEM,
+            self._clock_data(clock) | {"from": clock.unit, "to": destination, "tier": target.tier},
+        )
+        self._record(
+            EventType.SUPERVISED,
+            SYSTEM,
+            {"note": f"escalated: {clock.name} overdue", "clock": clock.name},
+        )
+        if target.unit is None:
+            self._notify(
+                seq,
+                NoticeKind.ESCALATION,
+                None,
+                f"督办: case {case.id} is still not done in {clock.name} "
+                f"({clock.unit or 'no unit'}) past its deadline; it is now under supervision.",
+                {"clock": clock.name, "unit": clock.unit},
+            )
+            return
+        # 提级: the parent unit takes the case and must sign for it afresh; the old
+        # unit loses it (its actions are refused from now on).
+        case.unit, case.tier = target.unit, target.tier
+        case.extension = None
+        self._notify(
+            seq,
+            NoticeKind.ESCALATION,
+            target.unit,
+            f"提级: case {case.id} was escalated to you from {clock.unit} "
+            f"({clock.name} overdue); accept it.",
+            {"clock": clock.name, "from": clock.unit},
+        )
+        self._enter(Stage.ACCEPT)
+
+    # --- notices and projection -----------------------------------------------------
+
+    async def _deliver_notices(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: bool(self._outbox))
+            await workflow.execute_activity(
+                ActivityName.SEND_NOTICE.value,
+                self._outbox[0],
+                start_to_close_timeout=NOTICE,
+                retry_policy=RETRY,
+            )
+            self._outbox.pop(0)
+
+    async def _project(self) -> None:
+        while True:
+            await workflow.wait_condition(
+                lambda: not self._clock_queue and self._projected_seq < self._file.case.last_seq
+            )
+            await self._project_once()
+
+    async def _project_once(self) -> None:
+        last_seq = self._file.case.last_seq
+        if self._projected_seq >= last_seq:
+            return
+        await workflow.execute_local_activity(
+            ActivityName.PROJECT.value,
+            ProjectInput(case=self._file.case, events=self._file.events[self._projected_seq :]),
+            start_to_close_timeout=PROJECTION,
+            retry_policy=RETRY,
+        )
+        self._projected_seq = max(self._projected_seq, last_seq)

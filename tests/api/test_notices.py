@@ -1,0 +1,123 @@
+"""``GET /v1/notices``: units see their own, the command centre and inspectors see all."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from grievance_flow.store.notices import record_notice
+from grievance_flow.workflows.contracts import Notice, NoticeKind, Role
+from tests.api.conftest import Api
+from tests.store.factories import T0, make_notice
+
+
+@pytest.fixture
+async def case_notices(api: Api) -> list[Notice]:
+    """Three notices about one new case, oldest first: to grid-1, to comm-1, to the centre."""
+    case_id = f"grievance-T-{uuid.uuid4().hex[:12]}"
+    made = [
+        make_notice(f"{case_id}/chase/accept/1", case_id=case_id, unit="grid-1", at=T0),
+        make_notice(
+            f"{case_id}/escalation/accept/1",
+            case_id=case_id,
+            kind=NoticeKind.ESCALATION,
+            unit="comm-1",
+            at=T0 + timedelta(days=1),
+        ),
+        make_notice(
+            f"{case_id}/escalation/accept/2",
+            case_id=case_id,
+            kind=NoticeKind.ESCALATION,
+            unit=None,
+            at=T0 + timedelta(days=2),
+        ),
+    ]
+    for notice in made:
+        await asyncio.to_thread(record_notice, api.engine, notice)
+    return made
+
+
+async def notices(api: Api, who: Role | str, *, expect: int = 200, **params: Any) -> Any:
+    response = await api.http.get("/v1/notices", params=params, headers=api.as_(who))
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def _ids(page: dict[str, Any]) -> list[str]:
+    return [item["id"] for item in page["items"]]
+
+
+async def test_a_unit_sees_only_its_own_notices(api: Api, case_notices: list[Notice]) -> None:
+    to_grid, to_community, _ = case_notices
+    case_id = to_grid.case_id
+
+    page = await notices(api, "grid-1", case_id=case_id)
+    assert page == {
+        "items": [
+            {
+                "id": to_grid.id,
+                "case_id": case_id,
+                "kind": "chase",
+                "recipient_role": "unit",
+                "recipient_unit": "grid-1",
+                "message": to_grid.message,
+                "at": "2026-03-02T01:00:00Z",
+                "data": to_grid.data,
+            }
+        ],
+        "total": 1,
+    }
+    assert _ids(await notices(api, "comm-1", case_id=case_id)) == [to_community.id]
+    assert await notices(api, "grid-2", case_id=case_id) == {"items": [], "total": 0}
+    # Naming its own unit is allowed; without filters it still sees nothing else.
+    assert _ids(await notices(api, "grid-1", unit="grid-1", case_id=case_id)) == [to_grid.id]
+    everything = await notices(api, "grid-1", limit=500)
+    assert {item["recipient_unit"] for item in everything["items"]} == {"grid-1"}
+    assert to_grid.id in _ids(everything)
+
+
+async def test_a_unit_may_not_read_another_units_notices(
+    api: Api, case_notices: list[Notice]
+) -> None:
+    body = await notices(api, "grid-1", expect=403, unit="comm-1")
+    assert body["error"] == "Forbidden"
+    assert "own notices" in body["detail"]
+
+
+@pytest.mark.parametrize("role", [Role.DISPATCHER, Role.AUDITOR, Role.ADMIN])
+async def test_the_centre_and_inspectors_see_every_notice(
+    api: Api, case_notices: list[Notice], role: Role
+) -> None:
+    case_id = case_notices[0].case_id
+    newest_first = [notice.id for notice in reversed(case_notices)]
+
+    page = await notices(api, role, case_id=case_id)
+    assert (_ids(page), page["total"]) == (newest_first, 3)
+    assert page["items"][0]["recipient_role"] == "dispatcher"
+    assert page["items"][0]["recipient_unit"] is None
+    assert _ids(await notices(api, role, case_id=case_id, unit="comm-1")) == [newest_first[1]]
+
+    second = await notices(api, role, case_id=case_id, limit=1, offset=1)
+    assert (_ids(second), second["total"]) == ([newest_first[1]], 3)
+
+
+@pytest.mark.parametrize("role", [Role.HOTLINE, Role.VERIFIER])
+async def test_hotline_and_verifiers_may_not_read_notices(api: Api, role: Role) -> None:
+    body = await notices(api, role, expect=403)
+    assert body["error"] == "Forbidden"
+
+
+async def test_a_key_is_required(api: Api) -> None:
+    response = await api.http.get("/v1/notices")
+    assert response.status_code == 401
+    assert response.json()["error"] == "Unauthorized"
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"offset": -1}])
+async def test_bad_paging_is_refused(api: Api, params: dict[str, int]) -> None:
+    body = await notices(api, Role.DISPATCHER, expect=422, **params)
+    assert body["error"] == "ValidationError"

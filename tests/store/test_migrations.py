@@ -1,0 +1,150 @@
+"""Upgrading a read model that already holds cases keeps every row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from grievance_flow.store.engine import alembic_config, make_engine, migrate
+from grievance_flow.store.keys import create_key, resolve_key
+from grievance_flow.store.models import CaseRecord
+from grievance_flow.store.notices import list_notices, record_notice
+from grievance_flow.store.projection import case_row, event_row, project_case
+from grievance_flow.store.queries import case_events, get_case
+from grievance_flow.store.serialization import case_to_dict
+from grievance_flow.workflows.contracts import Actor, CaseView, Role, Stage
+from tests.store.factories import make_case, make_events, make_notice
+
+KPI_FIELDS = ("accepted_on_time", "completed_on_time", "overdue_stages")
+
+
+def _move_to(engine: Engine, revision: str, *, down: bool = False) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        if down:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
+
+
+def _version(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return str(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar())
+
+
+def _insert_as_0001(engine: Engine, case: CaseView) -> None:
+    """Write ``case`` and its events as the 0001 code did: no KPI columns or fields."""
+    row = {name: value for name, value in case_row(case).items() if name not in KPI_FIELDS}
+    row["doc"] = {k: v for k, v in case_to_dict(case).items() if k not in KPI_FIELDS}
+    events = [event_row(case.id, event) for event in make_events(3)]
+    with engine.begin() as connection:
+        metadata = sa.MetaData()
+        cases = sa.Table("cases", metadata, autoload_with=connection)
+        stored_events = sa.Table("events", metadata, autoload_with=connection)
+        if engine.dialect.name == "sqlite":
+            # The reflected SQLite type would drop the offset; 0001 stored naive UTC.
+            row = {k: _naive(v) if isinstance(v, datetime) else v for k, v in row.items()}
+            for event in events:
+                event["at"] = _naive(event["at"])
+        connection.execute(cases.insert(), [row])
+        connection.execute(stored_events.insert(), events)
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _record(engine: Engine, case_id: str) -> CaseRecord:
+    with Session(engine) as session:
+        record = session.get(CaseRecord, case_id)
+    assert record is not None
+    return record
+
+
+@pytest.fixture
+def engine_at_0001(database_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated only to 0001."""
+    engine = make_engine(database_url)
+    _move_to(engine, "0001")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_keeps_cases_events_and_keys(engine_at_0001: Engine) -> None:
+    engine = engine_at_0001
+    case = make_case("old-1", stage=Stage.HANDLE, last_seq=3)
+    _insert_as_0001(engine, case)
+    key = create_key(engine, role=Role.AUDITOR, unit=None)
+
+    migrate(engine)
+
+    assert _version(engine) == "0002"
+    # The old document lacks the KPI fields; it still reads back, with their defaults.
+    assert get_case(engine, case.id) == case
+    assert case_events(engine, case.id) == make_events(3)
+    assert resolve_key(engine, key) == Actor(role=Role.AUDITOR)
+    record = _record(engine, case.id)
+    assert (record.accepted_on_time, record.completed_on_time) == (None, None)
+    assert record.overdue_stages == []
+    assert list_notices(engine) == ([], 0)
+
+
+def test_after_upgrade_old_cases_take_kpi_facts_and_notices(engine_at_0001: Engine) -> None:
+    engine = engine_at_0001
+    case = make_case("old-2", stage=Stage.HANDLE, last_seq=3)
+    _insert_as_0001(engine, case)
+    migrate(engine)
+
+    closed = make_case(
+        "old-2",
+        stage=Stage.CLOSED,
+        last_seq=4,
+        accepted_on_time=True,
+        completed_on_time=False,
+        overdue_stages=["handle", "report_in"],
+    )
+    project_case(engine, closed, make_events(1, first_seq=4))
+    record_notice(engine, make_notice(case_id=case.id))
+
+    record = _record(engine, case.id)
+    kpis: dict[str, Any] = {name: getattr(record, name) for name in KPI_FIELDS}
+    assert kpis == {
+        "accepted_on_time": True,
+        "completed_on_time": False,
+        "overdue_stages": ["handle", "report_in"],
+    }
+    assert get_case(engine, case.id) == closed
+    assert [e.seq for e in case_events(engine, case.id)] == [1, 2, 3, 4]
+    assert list_notices(engine, case_id=case.id)[1] == 1
+
+
+def test_downgrade_keeps_cases_and_their_events(engine_at_0001: Engine) -> None:
+    engine = engine_at_0001
+    case = make_case("old-3", last_seq=3)
+    _insert_as_0001(engine, case)
+    migrate(engine)
+
+    _move_to(engine, "0001", down=True)
+
+    assert _version(engine) == "0001"
+    inspector = sa.inspect(engine)
+    assert "notices" not in inspector.get_table_names()
+    columns = {column["name"] for column in inspector.get_columns("cases")}
+    assert columns.isdisjoint(KPI_FIELDS)
+    with engine.connect() as connection:
+        counts = [
+            connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+            for table in ("cases", "events")
+        ]
+    # On SQLite a table-copying downgrade would have cascaded to the events.
+    assert counts == [1, 3]
