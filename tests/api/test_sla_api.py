@@ -106,3 +106,48 @@ async def test_overdue_filter_lists_late_open_cases(fast_api: Api) -> None:
     assert case["id"] in [item["id"] for item in items]
     assert all(item["sla"]["state"] == "overdue" for item in items if item["sla"])
     await act(fast_api, case["id"], "withdraw", Role.HOTLINE, {"reason": "test done"})
+
+
+async def test_extension_through_the_api(fast_api: Api) -> None:
+    case = await file_case(fast_api)
+    await act(
+        fast_api, case["id"], "dispatch", Role.DISPATCHER, {"category": "city.street-vending"}
+    )
+    # The handle clock here is 3 s: ask at once, before it runs out.
+    case = await act(fast_api, case["id"], "accept", "grid-1", {})
+    ask = {"working_days": 2, "reason": "需协调水务部门"}
+    case = await act(fast_api, case["id"], "extend", "grid-1", ask)
+    assert case["extension"]["working_days"] == 2
+    await act(fast_api, case["id"], "extend", "grid-1", ask, expect=409)
+    await act(fast_api, case["id"], "decide-extension", "grid-1", {"approve": True}, expect=403)
+    before = case["deadlines"]["handle"]["due_at"]
+    case = await act(fast_api, case["id"], "decide-extension", Role.DISPATCHER, {"approve": True})
+    assert case["extension"] is None and case["deadlines"]["handle"]["due_at"] > before
+    again = await fast_api.http.post(
+        f"/v1/grievances/{case['id']}/decide-extension",
+        json={"approve": True},
+        headers=fast_api.as_(Role.DISPATCHER),
+    )
+    assert again.status_code == 409 and "No extension request" in again.json()["detail"]
+    notices = await fast_api.http.get(
+        "/v1/notices", params={"case_id": case["id"]}, headers=fast_api.as_("grid-1")
+    )
+    assert [n["kind"] for n in notices.json()["items"]] == ["extension_decision"]
+    await act(fast_api, case["id"], "withdraw", Role.HOTLINE, {"reason": "test done"})
+
+
+async def test_an_extension_after_the_deadline_is_refused_with_the_reason(fast_api: Api) -> None:
+    case = await file_case(fast_api)
+    await act(
+        fast_api, case["id"], "dispatch", Role.DISPATCHER, {"category": "city.street-vending"}
+    )
+    await act(fast_api, case["id"], "accept", "grid-1", {})
+    await asyncio.sleep(3.2)  # the 3 s handle deadline passes
+    response = await fast_api.http.post(
+        f"/v1/grievances/{case['id']}/extend",
+        json={"working_days": 2, "reason": "来不及了"},
+        headers=fast_api.as_("grid-1"),
+    )
+    assert response.status_code == 409
+    assert "before the deadline" in response.json()["detail"]
+    await act(fast_api, case["id"], "withdraw", Role.HOTLINE, {"reason": "test done"})
