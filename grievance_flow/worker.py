@@ -16,7 +16,6 @@ from grievance_flow.activities.deadlines import DeadlineActivities
 from grievance_flow.activities.escalation import EscalationActivities
 from grievance_flow.activities.notices import NoticeActivities
 from grievance_flow.activities.projection import ProjectionActivities
-from grievance_flow.catalogue.classifier import Classifier
 from grievance_flow.notify.channels import LogChannel
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
@@ -48,7 +47,7 @@ def build_worker(
         executor: Threads for the (synchronous) activities.
         notifier: Where notices go; by default only to the log.
     """
-    classification = ClassificationActivities(Classifier(domain.catalogue))
+    classification = ClassificationActivities(domain.catalogue, engine)
     deadlines = DeadlineActivities(domain.catalogue, domain.calendar)
     projection = ProjectionActivities(engine)
     notices = NoticeActivities(engine, notifier or Notifier([LogChannel()]))

@@ -18,6 +18,11 @@ DISPATCHER = Actor(Role.DISPATCHER)
 VERIFIER = Actor(Role.VERIFIER)
 
 VENDING_TEXT = "小区门口每天晚上都有流动摊贩占道经营，堵住了人行道"
+"""Clear, of an auto-dispatch category: goes straight to the grid."""
+
+CASE_TEXT = "隔壁工地夜间施工噪音很大，吵得人睡不着"
+"""Clear, of a category a dispatcher dispatches: waits in classify."""
+CASE_CATEGORY = "city.night-construction"
 
 
 def unit(unit_id: str) -> Actor:
@@ -32,7 +37,7 @@ def new_external_id() -> str:
 
 def intake(
     *,
-    description: str = VENDING_TEXT,
+    description: str = CASE_TEXT,
     grid: str = "grid-1",
     external_id: str | None = None,
     category_hint: str | None = None,

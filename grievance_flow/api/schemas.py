@@ -121,6 +121,26 @@ class ExtendBody(_Body):
     reason: Text
 
 
+class MergeBody(_Body):
+    """``merge``: the open case this one duplicates (并单)."""
+
+    into: ShortText
+
+
+class ArbitrateBody(_Body):
+    """``arbitrate``: the unit the case is forced onto after too many returns."""
+
+    unit: ShortText
+    note: Text | None = None
+
+
+class WhistleBody(_Body):
+    """``whistle``: the units summoned (departments or any unit) and why (吹哨)."""
+
+    units: list[ShortText] = Field(min_length=1, max_length=20)
+    reason: Text
+
+
 class DecideExtensionBody(_Body):
     """``decide-extension``: approve or deny the pending request."""
 
@@ -201,6 +221,10 @@ class CasePublic(BaseModel):
     accepted_on_time: bool | None
     completed_on_time: bool | None
     overdue_stages: list[str]
+    arbitrated: bool
+    reported_in: list[str]
+    merged_into: str | None
+    merged_cases: list[str]
     outcome: Outcome | None
     created_at: datetime
     updated_at: datetime

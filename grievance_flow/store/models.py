@@ -37,6 +37,7 @@ class CaseRecord(SQLModel, table=True):
     stage: str = Field(index=True)
     status: str = Field(index=True)
     category: str | None = Field(default=None, index=True)
+    suggested_category: str | None = Field(default=None, index=True)
     tier: str | None = None
     unit: str | None = Field(default=None, index=True)
     co_units: list[str] = Field(default_factory=list, sa_type=JSONType)

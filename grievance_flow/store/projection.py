@@ -59,6 +59,7 @@ def case_row(case: CaseView) -> dict[str, Any]:
         "stage": case.stage.value,
         "status": case.status.value,
         "category": case.category,
+        "suggested_category": case.suggested_category,
         "tier": case.tier,
         "unit": case.unit,
         "co_units": list(case.co_units),

@@ -118,3 +118,26 @@ def case_events(engine: Engine, case_id: str) -> list[Event]:
         )
         for record in records
     ]
+
+
+def possible_duplicates(
+    engine: Engine, *, grid: str, category: str, since: datetime, exclude: str, limit: int = 10
+) -> list[str]:
+    """Open cases in ``grid`` with the same suggested category filed since ``since``.
+
+    Used at intake to list what a dispatcher may want to merge (并单), newest first.
+    """
+    statement = (
+        select(CaseRecord.id)
+        .where(
+            CaseRecord.grid == grid,
+            CaseRecord.suggested_category == category,
+            CaseRecord.status == Status.OPEN.value,
+            col(CaseRecord.created_at) >= since,
+            CaseRecord.id != exclude,
+        )
+        .order_by(col(CaseRecord.created_at).desc(), col(CaseRecord.id))
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        return list(session.exec(statement).all())

@@ -85,6 +85,10 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     EXTEND = "extend"
     DECIDE_EXTENSION = "decide-extension"
+    MERGE = "merge"
+    ARBITRATE = "arbitrate"
+    WHISTLE = "whistle"
+    REPORT_IN = "report-in"
 
 
 class EventType(StrEnum):
@@ -140,6 +144,10 @@ class Outcome(StrEnum):
     UNRESOLVABLE = "unresolvable"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    MERGED = "merged"
+    """Closed as a duplicate of another case (并单); ``merged_into`` names it."""
+    UNRESOLVED = "unresolved"
+    """Failed recheck once more than ``policy.max_reopens`` allows (closed under supervision)."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,10 @@ class Candidate:
     score: float
     unit: str | None
     matched: list[str] = field(default_factory=list)
+    auto_dispatch: bool = False
+    """Whether the category may be dispatched without a dispatcher when confident."""
+    tier: str | None = None
+    """Tier of ``unit``."""
 
 
 @dataclass
@@ -205,6 +217,18 @@ class SuggestInput:
     description: str
     grid: str
     category_hint: str | None = None
+    case_id: str = ""
+    filed_at: datetime | None = None
+    """When the case was filed: open cases from the 72 hours before are duplicate candidates."""
+
+
+@dataclass
+class CasePolicy:
+    """The catalogue policy a case runs under, recorded once at intake."""
+
+    max_returns: int = 2
+    max_reopens: int = 2
+    auto_dispatch_confidence: float = 0.6
 
 
 @dataclass
@@ -212,6 +236,9 @@ class Suggestion:
     """Activity result: the classifier's best guesses, best first (may be empty)."""
 
     candidates: list[Candidate] = field(default_factory=list)
+    policy: CasePolicy = field(default_factory=CasePolicy)
+    possible_duplicates: list[str] = field(default_factory=list)
+    """Open cases of the same suggested category in the same grid, filed within 72 hours."""
 
 
 @dataclass
@@ -293,6 +320,10 @@ class NoticeKind(StrEnum):
     """提级/督办: a case was escalated to a unit or the command centre."""
     EXTENSION_DECISION = "extension_decision"
     """延期审批: the dispatcher decided an extension request."""
+    SUMMONS = "summons"
+    """吹哨: a unit is summoned to a case and must report in."""
+    MERGED_CLOSED = "merged_closed"
+    """并单办结: a case closed that had duplicates; their reporters are to be told."""
 
 
 @dataclass
@@ -362,6 +393,14 @@ class CaseView:
     """KPI: the last completion came before the (extended) handle deadline (按时办结)."""
     overdue_stages: list[str] = field(default_factory=list)
     """KPI: every clock that went overdue, in order (a stage may repeat)."""
+    arbitrated: bool = False
+    """The current assignment was arbitrated: the unit may not return it."""
+    reported_in: list[str] = field(default_factory=list)
+    """Summoned units (``co_units``) that have reported in."""
+    merged_into: str | None = None
+    """For a duplicate closed by merge: the case it was merged into."""
+    merged_cases: list[str] = field(default_factory=list)
+    """For a target: the duplicates merged into it."""
 
 
 @dataclass
@@ -470,6 +509,50 @@ class DecideExtensionInput:
     actor: Actor
     approve: bool
     note: str | None = None
+
+
+@dataclass
+class MergeInput:
+    """The dispatcher closes this case as a duplicate of ``into`` (并单)."""
+
+    actor: Actor
+    into: str
+
+
+@dataclass
+class ArbitrateInput:
+    """After too many returns the dispatcher forces the case onto a unit (裁定派单)."""
+
+    actor: Actor
+    unit: str
+    tier: str
+    note: str | None = None
+
+
+@dataclass
+class WhistleInput:
+    """The lead unit summons other units (吹哨); each must report in (报到)."""
+
+    actor: Actor
+    units: list[str]
+    reason: str
+
+
+@dataclass
+class ReportInInput:
+    """A summoned unit reports in (报到)."""
+
+    actor: Actor
+    note: str | None = None
+
+
+@dataclass
+class DuplicateMerged:
+    """Signal to a target case: a duplicate was merged into it."""
+
+    case_id: str
+    external_id: str
+    merged_at: datetime
 
 
 @dataclass

@@ -25,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
         Action,
         ActivityName,
         Actor,
+        ArbitrateInput,
+        CasePolicy,
         CaseResult,
         CaseSnapshot,
         CaseView,
@@ -32,16 +34,19 @@ with workflow.unsafe.imports_passed_through():
         CompletionResult,
         DecideExtensionInput,
         DispatchInput,
+        DuplicateMerged,
         EventType,
         ExtendDeadlineInput,
         ExtendInput,
         ExtensionRequest,
         FileGrievanceInput,
+        MergeInput,
         NoticeKind,
         Outcome,
         ProgressInput,
         RecheckInput,
         RejectInput,
+        ReportInInput,
         ReturnInput,
         Satisfaction,
         Stage,
@@ -49,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         SuggestInput,
         Suggestion,
         SuperviseInput,
+        WhistleInput,
         WithdrawInput,
     )
     from grievance_flow.workflows.keepers import QUICK, RETRY, CaseKeepers
@@ -56,10 +62,15 @@ with workflow.unsafe.imports_passed_through():
         Refusal,
         RefusalKind,
         check,
+        check_arbitrate,
+        check_dispatch,
         check_extension_decision,
         check_extension_request,
+        check_report_in,
+        check_return,
+        check_whistle,
     )
-    from grievance_flow.workflows.sla import carry_over
+    from grievance_flow.workflows.sla import REPORT_IN, carry_over
 
 _OUTCOME_OF = {
     CompletionResult.RESOLVED: Outcome.RESOLVED,
@@ -91,6 +102,8 @@ class GrievanceWorkflow(CaseKeepers):
         super().__init__(CaseFile(intake, workflow.now()))
         self._intake_done = False
         self._completion: CompleteInput | None = None
+        # Replaced by the catalogue's policy recorded with the suggestion at intake.
+        self._policy = CasePolicy()
 
     @workflow.run
     async def run(self, intake: FileGrievanceInput) -> CaseResult:
@@ -113,21 +126,17 @@ class GrievanceWorkflow(CaseKeepers):
                 description=intake.description,
                 grid=intake.location.grid,
                 category_hint=intake.category_hint,
+                case_id=intake.case_id,
+                filed_at=file.case.created_at,
             ),
             result_type=Suggestion,
             start_to_close_timeout=QUICK,
             retry_policy=RETRY,
         )
+        self._policy = suggestion.policy
         # The hotline may have withdrawn the case while the classifier ran.
         if not file.closed:
-            if suggestion.candidates:
-                file.case.suggested_category = suggestion.candidates[0].category
-            self._record(
-                EventType.SUGGESTED,
-                SYSTEM,
-                {"candidates": [asdict(candidate) for candidate in suggestion.candidates]},
-            )
-            self._enter(Stage.CLASSIFY)
+            self._triage(suggestion)
         self._intake_done = True
 
         keepers = self._start_keepers()
@@ -140,9 +149,54 @@ class GrievanceWorkflow(CaseKeepers):
         assert file.case.closed_at is not None
         return CaseResult(case_id=file.case.id, outcome=outcome, closed_at=file.case.closed_at)
 
+    def _triage(self, suggestion: Suggestion) -> None:
+        """Record the suggestion; dispatch it at once when confident and allowed (自动派单)."""
+        case = self._file.case
+        top = suggestion.candidates[0] if suggestion.candidates else None
+        if top is not None:
+            case.suggested_category = top.category
+        self._record(
+            EventType.SUGGESTED,
+            SYSTEM,
+            {
+                "candidates": [asdict(candidate) for candidate in suggestion.candidates],
+                "possible_duplicates": suggestion.possible_duplicates or None,
+            },
+        )
+        confident = (
+            top is not None
+            and top.auto_dispatch
+            and top.unit is not None
+            and top.score >= self._policy.auto_dispatch_confidence
+        )
+        if not confident or top is None or top.unit is None:
+            self._enter(Stage.CLASSIFY)
+            return
+        case.category, case.unit, case.tier = top.category, top.unit, top.tier
+        self._record(
+            EventType.DISPATCHED,
+            SYSTEM,
+            {
+                "category": top.category,
+                "unit": top.unit,
+                "tier": top.tier,
+                "auto": True,
+                "score": top.score,
+            },
+        )
+        self._enter(Stage.ACCEPT)
+
     def _check(self, action: Action, actor: Actor) -> None:
         case = self._file.case
-        _raise(check(action, stage=case.stage, actor=actor, assigned_unit=case.unit))
+        _raise(
+            check(
+                action,
+                stage=case.stage,
+                actor=actor,
+                assigned_unit=case.unit,
+                summoned=case.co_units,
+            )
+        )
 
     def _on_time(self, stage: Stage) -> bool | None:
         deadline = self._file.case.deadlines.get(stage.value)
@@ -179,6 +233,7 @@ class GrievanceWorkflow(CaseKeepers):
         """Assign category and unit (分类派单)."""
         case = self._file.case
         case.category, case.unit, case.tier = cmd.category, cmd.unit, cmd.tier
+        case.arbitrated = False
         self._record(
             EventType.DISPATCHED,
             cmd.actor,
@@ -191,6 +246,61 @@ class GrievanceWorkflow(CaseKeepers):
         self._check(Action.DISPATCH, cmd.actor)
         _require_text(cmd.category, "category")
         _require_text(cmd.unit, "unit")
+        case = self._file.case
+        _raise(check_dispatch(returns=case.returns, max_returns=self._policy.max_returns))
+
+    @workflow.update(name=Action.ARBITRATE.value)
+    async def arbitrate(self, cmd: ArbitrateInput) -> CaseView:
+        """Force the case onto a unit after too many returns (裁定); it may not be returned."""
+        case = self._file.case
+        case.unit, case.tier, case.arbitrated = cmd.unit, cmd.tier, True
+        case.category = case.category or case.suggested_category
+        self._record(
+            EventType.ARBITRATED,
+            cmd.actor,
+            {"unit": cmd.unit, "tier": cmd.tier, "category": case.category, "note": cmd.note},
+        )
+        return await self._moved_to(Stage.ACCEPT)
+
+    @arbitrate.validator
+    def _validate_arbitrate(self, cmd: ArbitrateInput) -> None:
+        self._check(Action.ARBITRATE, cmd.actor)
+        _require_text(cmd.unit, "unit")
+        case = self._file.case
+        _raise(check_arbitrate(returns=case.returns, max_returns=self._policy.max_returns))
+
+    @workflow.update(name=Action.MERGE.value)
+    async def merge(self, cmd: MergeInput) -> CaseView:
+        """Close this case as a duplicate of ``into`` (并单); the target is told by signal."""
+        case = self._file.case
+        now = workflow.now()
+        await workflow.get_external_workflow_handle(cmd.into).signal(
+            GrievanceWorkflow.duplicate_merged,
+            DuplicateMerged(case_id=case.id, external_id=case.external_id, merged_at=now),
+        )
+        case.merged_into = cmd.into
+        self._record(EventType.MERGED, cmd.actor, {"into": cmd.into})
+        return self._close(Outcome.MERGED, cmd.actor)
+
+    @merge.validator
+    def _validate_merge(self, cmd: MergeInput) -> None:
+        self._check(Action.MERGE, cmd.actor)
+        _require_text(cmd.into, "into")
+        if cmd.into == self._file.case.id:
+            raise _refuse(RefusalKind.INVALID, "A case cannot be merged into itself.")
+
+    @workflow.signal
+    def duplicate_merged(self, duplicate: DuplicateMerged) -> None:
+        """A duplicate was merged into this case: list it, to answer its reporter at close."""
+        case = self._file.case
+        if duplicate.case_id in case.merged_cases:
+            return  # a re-delivered signal
+        case.merged_cases.append(duplicate.case_id)
+        self._record(
+            EventType.MERGED,
+            SYSTEM,
+            {"duplicate": duplicate.case_id, "duplicates": list(case.merged_cases)},
+        )
 
     @workflow.update(name=Action.REJECT.value)
     async def reject(self, cmd: RejectInput) -> CaseView:
@@ -232,6 +342,7 @@ class GrievanceWorkflow(CaseKeepers):
     def _validate_return(self, cmd: ReturnInput) -> None:
         self._check(Action.RETURN, cmd.actor)
         _require_text(cmd.reason, "reason")
+        _raise(check_return(arbitrated=self._file.case.arbitrated))
 
     @workflow.update(name=Action.PROGRESS.value)
     async def progress(self, cmd: ProgressInput) -> CaseView:
@@ -278,6 +389,15 @@ class GrievanceWorkflow(CaseKeepers):
             assert self._completion is not None  # recheck is only reachable via complete
             return self._close(_OUTCOME_OF[self._completion.result], cmd.actor)
         case = self._file.case
+        if case.reopens >= self._policy.max_reopens:
+            # 重办 has its limit: the case closes unresolved, under supervision.
+            case.supervised = True
+            self._record(
+                EventType.SUPERVISED,
+                SYSTEM,
+                {"note": f"failed recheck after {case.reopens} reopenings: closed unresolved"},
+            )
+            return self._close(Outcome.UNRESOLVED, cmd.actor)
         case.reopens += 1
         self._record(EventType.REOPENED, SYSTEM, {"reopens": case.reopens, "unit": case.unit})
         return await self._moved_to(Stage.HANDLE)
@@ -285,6 +405,58 @@ class GrievanceWorkflow(CaseKeepers):
     @recheck.validator
     def _validate_recheck(self, cmd: RecheckInput) -> None:
         self._check(Action.RECHECK, cmd.actor)
+
+    @workflow.update(name=Action.WHISTLE.value)
+    async def whistle(self, cmd: WhistleInput) -> CaseView:
+        """The lead unit summons other units (吹哨); each gets a report-in clock (报到)."""
+        case = self._file.case
+        case.co_units.extend(cmd.units)
+        seq = self._record(
+            EventType.WHISTLED, cmd.actor, {"units": list(cmd.units), "reason": cmd.reason}
+        )
+        tickets = []
+        for summoned in cmd.units:
+            self._notify(
+                seq,
+                NoticeKind.SUMMONS,
+                summoned,
+                f"吹哨: {case.unit} summons you to case {case.id} ({cmd.reason}); report in.",
+                {"lead": case.unit, "reason": cmd.reason},
+                suffix=summoned,
+            )
+            tickets.append(self._request_clock(Stage.HANDLE, entry=None, summoned=summoned))
+        return await self._clocks_known(max(tickets))
+
+    @whistle.validator
+    def _validate_whistle(self, cmd: WhistleInput) -> None:
+        self._check(Action.WHISTLE, cmd.actor)
+        _require_text(cmd.reason, "reason")
+        case = self._file.case
+        _raise(check_whistle(units=cmd.units, lead=case.unit, summoned=case.co_units))
+
+    @workflow.update(name=Action.REPORT_IN.value)
+    async def report_in(self, cmd: ReportInInput) -> CaseView:
+        """A summoned unit reports in (报到); its clock stops."""
+        case = self._file.case
+        summoned = cmd.actor.unit
+        assert summoned is not None  # the table admits only summoned units
+        case.reported_in.append(summoned)
+        clock = f"{REPORT_IN}:{summoned}"
+        deadline = case.deadlines.get(clock)
+        on_time = None if deadline is None else workflow.now() <= deadline.due_at
+        self._stop_clock(clock)
+        self._record(
+            EventType.REPORTED_IN,
+            cmd.actor,
+            {"unit": summoned, "note": cmd.note, "on_time": on_time},
+        )
+        return case
+
+    @report_in.validator
+    def _validate_report_in(self, cmd: ReportInInput) -> None:
+        self._check(Action.REPORT_IN, cmd.actor)
+        assert cmd.actor.unit is not None
+        _raise(check_report_in(unit=cmd.actor.unit, reported=self._file.case.reported_in))
 
     @workflow.update(name=Action.EXTEND.value)
     async def extend(self, cmd: ExtendInput) -> CaseView:

@@ -10,6 +10,7 @@ model. Every wait is a ``wait_condition`` recomputed from ``workflow.now()``
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         StageDeadline,
     )
-    from grievance_flow.workflows.sla import Clock, SlaStep, due_step, next_wakeup
+    from grievance_flow.workflows.sla import REPORT_IN, Clock, SlaStep, due_step, next_wakeup
 
 # Classify, deadline, escalation target and projection are short and local to
 # the worker, so they run as local activities: their results are still recorded
@@ -53,14 +54,27 @@ COMMAND_CENTRE = "command-centre"
 """Where an escalation goes when there is no unit above (tier A, classify, recheck)."""
 
 
+@dataclass
+class ClockRequest:
+    """A clock to compute: a stage's own (``entry``) or a summoned unit's report-in."""
+
+    ticket: int
+    stage: Stage
+    started_at: datetime
+    entry: int | None = None
+    summoned: str | None = None
+
+
 class CaseKeepers:
     """State and background work shared by the workflow's run loop and handlers."""
 
     def __init__(self, file: CaseFile) -> None:
         self._file = file
-        # Clocked stage entries waiting for their deadline, oldest first.
-        self._clock_queue: list[tuple[int, Stage, Any]] = []
-        self._clocked_entry = 0
+        # Clocks waiting for their deadline, oldest first; a handler that asked
+        # for one waits until ``_clocked_ticket`` reaches its ticket.
+        self._clock_queue: list[ClockRequest] = []
+        self._tickets = 0
+        self._clocked_ticket = 0
         self._clocks: dict[str, Clock] = {}
         # Bumped whenever a clock starts, stops or moves: wakes the SLA keeper.
         self._clock_version = 0
@@ -72,26 +86,52 @@ class CaseKeepers:
     def _record(self, event_type: EventType, actor: Actor, data: dict[str, Any]) -> int:
         return self._file.record(event_type, actor, workflow.now(), data).seq
 
+    def _request_clock(self, stage: Stage, *, entry: int | None, summoned: str | None) -> int:
+        self._tickets += 1
+        self._clock_queue.append(
+            ClockRequest(self._tickets, stage, workflow.now(), entry=entry, summoned=summoned)
+        )
+        return self._tickets
+
     def _enter(self, stage: Stage) -> int | None:
         previous = self._file.case.stage
-        self._stop_clock(previous.value)
+        # Leaving a stage stops its clock and every report-in clock running in it.
+        for name, clock in list(self._clocks.items()):
+            if clock.stage is previous:
+                self._stop_clock(name)
         entry = self._file.enter(stage, workflow.now())
-        if entry is not None:
-            self._clock_queue.append((entry, stage, workflow.now()))
-        return entry
+        if entry is None:
+            return None
+        return self._request_clock(stage, entry=entry, summoned=None)
+
+    async def _clocks_known(self, ticket: int | None) -> CaseView:
+        """Answer once the clock asked for with ``ticket`` is set, so the caller sees it."""
+        if ticket is not None:
+            await workflow.wait_condition(lambda: self._clocked_ticket >= ticket)
+        return self._file.case
 
     async def _moved_to(self, stage: Stage) -> CaseView:
-        """Enter ``stage`` and answer once its clock is known, so the caller sees it."""
-        entry = self._enter(stage)
-        if entry is not None:
-            await workflow.wait_condition(lambda: self._clocked_entry >= entry)
-        return self._file.case
+        """Enter ``stage`` and answer once its clock is known."""
+        return await self._clocks_known(self._enter(stage))
 
     def _close(self, outcome: Outcome, actor: Actor) -> CaseView:
         for name in list(self._clocks):
             self._stop_clock(name)
+        case = self._file.case
         self._file.close(outcome, actor, workflow.now())
-        return self._file.case
+        # 并单: the citizens whose duplicates were merged here are owed an answer too.
+        for duplicate in case.merged_cases:
+            self._notify(
+                case.last_seq,
+                NoticeKind.MERGED_CLOSED,
+                None,
+                f"并单办结: case {case.id} closed ({outcome.value}); call back the reporter "
+                f"of its duplicate {duplicate}.",
+                {"duplicate": duplicate, "outcome": outcome.value},
+                role=Role.HOTLINE,
+                suffix=duplicate,
+            )
+        return case
 
     def _notify(
         self,
@@ -100,15 +140,22 @@ class CaseKeepers:
         unit: str | None,
         message: str,
         data: dict[str, Any] | None = None,
+        *,
+        role: Role | None = None,
+        suffix: str | None = None,
     ) -> None:
-        """Queue a notice to ``unit``, or to the command centre when ``unit`` is None."""
+        """Queue a notice to ``unit``, or to ``role`` (default: the command centre).
+
+        The id is the case and the event's ``seq`` (plus ``suffix`` when one event
+        sends several), so a retried delivery is recognised as the same notice.
+        """
         case = self._file.case
         self._outbox.append(
             Notice(
-                id=f"{case.id}:{seq}",
+                id=f"{case.id}:{seq}" + (f":{suffix}" if suffix else ""),
                 case_id=case.id,
                 kind=kind,
-                recipient_role=Role.UNIT if unit else Role.DISPATCHER,
+                recipient_role=Role.UNIT if unit else (role or Role.DISPATCHER),
                 recipient_unit=unit,
                 message=message,
                 at=workflow.now(),
@@ -136,29 +183,40 @@ class CaseKeepers:
     async def _keep_deadlines(self) -> None:
         while True:
             await workflow.wait_condition(lambda: bool(self._clock_queue))
-            entry, stage, started_at = self._clock_queue[0]
+            request = self._clock_queue[0]
             case = self._file.case
             deadline = await workflow.execute_local_activity(
                 ActivityName.DEADLINE.value,
                 DeadlineInput(
                     case_id=case.id,
-                    stage=stage,
-                    started_at=started_at,
+                    stage=request.stage,
+                    started_at=request.started_at,
                     category=case.category or case.suggested_category,
                     urgent=case.urgent,
+                    clock=REPORT_IN if request.summoned else None,
                 ),
                 result_type=StageDeadline,
                 start_to_close_timeout=QUICK,
                 retry_policy=RETRY,
             )
             self._clock_queue.pop(0)
-            self._clocked_entry = entry
-            # Only the newest entry of the current stage starts a clock; an entry
-            # overtaken by a later move is computed (it is history) but not run.
-            if entry == self._file.clock_entries and case.stage is stage:
+            self._clocked_ticket = request.ticket
+            # A clock overtaken by a later move is computed (it is history) but not run.
+            if request.summoned is not None:
+                self._start_report_in_clock(request.summoned, deadline)
+            elif request.entry == self._file.clock_entries and case.stage is request.stage:
                 self._file.set_deadline(deadline)
+                stage = request.stage
                 responsible = case.unit if stage in (Stage.ACCEPT, Stage.HANDLE) else None
                 self._start_clock(Clock(stage.value, stage, deadline, responsible))
+
+    def _start_report_in_clock(self, unit: str, deadline: StageDeadline) -> None:
+        case = self._file.case
+        if case.stage is not deadline.stage or unit in case.reported_in:
+            return
+        name = f"{REPORT_IN}:{unit}"
+        case.deadlines[name] = deadline
+        self._start_clock(Clock(name, deadline.stage, deadline, unit))
 
     # --- SLA clocks -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ slot in as new rows, with a new :class:`UnitScope` for summoned units and a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +31,10 @@ class UnitScope(StrEnum):
     """The role alone decides (dispatcher, verifier, hotline)."""
     ASSIGNED = "assigned"
     """Only the unit the case is currently assigned to (令行禁止: no one else's case)."""
+    SUMMONED = "summoned"
+    """Only a unit the lead unit summoned with a whistle (部门报到)."""
+    ASSIGNED_OR_SUMMONED = "assigned_or_summoned"
+    """The lead unit or a summoned one (both work the case; only the lead completes)."""
 
 
 class RefusalKind(StrEnum):
@@ -102,6 +106,20 @@ TRANSITIONS: Mapping[Action, Transition] = {
             "Reject as invalid or outside the remit (不予受理).",
         ),
         _row(
+            Action.MERGE,
+            {Role.DISPATCHER},
+            {Stage.CLASSIFY},
+            (Stage.CLOSED,),
+            "Close as a duplicate of an open case (并单).",
+        ),
+        _row(
+            Action.ARBITRATE,
+            {Role.DISPATCHER},
+            {Stage.CLASSIFY},
+            (Stage.ACCEPT,),
+            "After too many returns, force the case onto a unit that may not return it (裁定).",
+        ),
+        _row(
             Action.ACCEPT,
             {Role.UNIT},
             {Stage.ACCEPT},
@@ -122,8 +140,24 @@ TRANSITIONS: Mapping[Action, Transition] = {
             {Role.UNIT},
             {Stage.HANDLE},
             (),
-            "Report progress while handling (过程反馈).",
+            "Report progress while handling (过程反馈); summoned units may too.",
+            UnitScope.ASSIGNED_OR_SUMMONED,
+        ),
+        _row(
+            Action.WHISTLE,
+            {Role.UNIT},
+            {Stage.HANDLE},
+            (),
+            "Summon other units to the case (吹哨); each must report in.",
             UnitScope.ASSIGNED,
+        ),
+        _row(
+            Action.REPORT_IN,
+            {Role.UNIT},
+            {Stage.HANDLE},
+            (),
+            "A summoned unit reports in (报到).",
+            UnitScope.SUMMONED,
         ),
         _row(
             Action.COMPLETE,
@@ -174,8 +208,23 @@ TRANSITIONS: Mapping[Action, Transition] = {
 }
 
 
+def _unit_may(scope: UnitScope, unit: str, assigned: str | None, summoned: Collection[str]) -> bool:
+    if scope is UnitScope.ASSIGNED:
+        return unit == assigned
+    if scope is UnitScope.SUMMONED:
+        return unit in summoned
+    if scope is UnitScope.ASSIGNED_OR_SUMMONED:
+        return unit == assigned or unit in summoned
+    return True
+
+
 def check(
-    action: Action, *, stage: Stage, actor: Actor, assigned_unit: str | None
+    action: Action,
+    *,
+    stage: Stage,
+    actor: Actor,
+    assigned_unit: str | None,
+    summoned: Collection[str] = (),
 ) -> Refusal | None:
     """Decide whether ``actor`` may perform ``action`` on a case in ``stage``.
 
@@ -187,6 +236,7 @@ def check(
         stage: The case's current stage.
         actor: Who asks.
         assigned_unit: The unit the case is assigned to, if any.
+        summoned: Units summoned by a whistle (``co_units``).
 
     Returns:
         None when allowed, otherwise the refusal.
@@ -203,11 +253,11 @@ def check(
             return Refusal(
                 RefusalKind.FORBIDDEN, f"A unit key must name its unit to '{action.value}' a case."
             )
-        if row.unit_scope is UnitScope.ASSIGNED and actor.unit != assigned_unit:
+        if not _unit_may(row.unit_scope, actor.unit, assigned_unit, summoned):
+            role = "summoned to" if row.unit_scope is UnitScope.SUMMONED else "assigned to"
             return Refusal(
                 RefusalKind.FORBIDDEN,
-                f"Unit '{actor.unit}' is not assigned to this case "
-                f"and may not '{action.value}' it.",
+                f"Unit '{actor.unit}' is not {role} this case and may not '{action.value}' it.",
             )
     if stage not in row.from_stages:
         where = ", ".join(sorted(s.value for s in row.from_stages))
@@ -243,6 +293,60 @@ def check_extension_request(
             f"The handle deadline passed at {handle_due_at.isoformat()}; an extension must be "
             "requested before the deadline.",
         )
+    return None
+
+
+def check_dispatch(*, returns: int, max_returns: int) -> Refusal | None:
+    """A plain dispatch is refused once the case has been returned ``max_returns`` times."""
+    if returns >= max_returns:
+        return Refusal(
+            RefusalKind.CONFLICT,
+            f"The case has been returned {returns} times (limit {max_returns}): "
+            "it must be arbitrated onto a unit.",
+        )
+    return None
+
+
+def check_arbitrate(*, returns: int, max_returns: int) -> Refusal | None:
+    """Arbitration is for a case returned ``max_returns`` times; before that, dispatch."""
+    if returns < max_returns:
+        return Refusal(
+            RefusalKind.CONFLICT,
+            f"Arbitration is for a case returned {max_returns} times; this one has been "
+            f"returned {returns}: dispatch it.",
+        )
+    return None
+
+
+def check_return(*, arbitrated: bool) -> Refusal | None:
+    """An arbitrated assignment is final."""
+    if arbitrated:
+        return Refusal(
+            RefusalKind.CONFLICT, "This assignment was arbitrated and may not be returned."
+        )
+    return None
+
+
+def check_whistle(
+    *, units: Collection[str], lead: str | None, summoned: Collection[str]
+) -> Refusal | None:
+    """A whistle names at least one unit, never the lead itself, and nobody twice."""
+    if not units:
+        return Refusal(RefusalKind.INVALID, "A whistle must summon at least one unit.")
+    if lead in units:
+        return Refusal(RefusalKind.INVALID, "The lead unit cannot summon itself.")
+    if len(set(units)) != len(units):
+        return Refusal(RefusalKind.INVALID, "A whistle names each unit once.")
+    again = sorted(set(units) & set(summoned))
+    if again:
+        return Refusal(RefusalKind.CONFLICT, f"Already summoned: {', '.join(again)}.")
+    return None
+
+
+def check_report_in(*, unit: str, reported: Collection[str]) -> Refusal | None:
+    """A summoned unit reports in once."""
+    if unit in reported:
+        return Refusal(RefusalKind.CONFLICT, f"Unit '{unit}' has already reported in.")
     return None
 
 

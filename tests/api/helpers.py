@@ -7,7 +7,7 @@ from typing import Any
 
 from grievance_flow.workflows.contracts import Role
 from tests.api.conftest import Api
-from tests.builders import VENDING_TEXT, new_external_id
+from tests.builders import CASE_TEXT, new_external_id
 
 
 def grievance_body(
@@ -18,7 +18,7 @@ def grievance_body(
         "external_id": external_id or new_external_id(),
         "channel": "phone",
         "reporter": {"name": "王女士", "phone": "13812345678"},
-        "description": VENDING_TEXT,
+        "description": CASE_TEXT,
         "location": {"address": "湖滨路12号", "grid": grid},
         **extra,
     }

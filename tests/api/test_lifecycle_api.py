@@ -5,12 +5,13 @@ from __future__ import annotations
 from grievance_flow.workflows.contracts import Role
 from tests.api.conftest import Api
 from tests.api.helpers import act, file_case, grievance_body, listed
+from tests.builders import CASE_CATEGORY
 
 
 async def test_hotline_to_closed_with_full_timeline(api: Api) -> None:
     case = await file_case(api)
     assert case["stage"] == "classify" and case["status"] == "open"
-    assert case["suggested_category"] == "city.street-vending"
+    assert case["suggested_category"] == CASE_CATEGORY
     assert case["sla"]["stage"] == "classify" and case["sla"]["state"] == "on_track"
     assert case["reporter"]["phone"] == "138****5678"
     case_id = case["id"]
@@ -60,7 +61,7 @@ async def test_hotline_to_closed_with_full_timeline(api: Api) -> None:
     assert events[0]["actor"] == {"role": "hotline", "unit": None}
     assert events[3]["actor"] == {"role": "unit", "unit": "grid-1"}
     suggested = events[1]["data"]["candidates"][0]
-    assert suggested["category"] == "city.street-vending" and 0 < suggested["score"] <= 1
+    assert suggested["category"] == CASE_CATEGORY and 0 < suggested["score"] <= 1
 
     page = await listed(
         api, Role.DISPATCHER, case_id, stage="closed", category="city.street-vending"

@@ -30,7 +30,7 @@ from grievance_flow.workflows.contracts import (
     WithdrawInput,
 )
 from grievance_flow.workflows.grievance import GrievanceWorkflow
-from tests.builders import DISPATCHER, HOTLINE, VERIFIER, unit
+from tests.builders import CASE_CATEGORY, DISPATCHER, HOTLINE, VERIFIER, unit
 from tests.workflows.harness import (
     GRID,
     Harness,
@@ -55,7 +55,7 @@ async def test_whole_lifecycle_closes_with_timeline_deadlines_and_read_model(
     handle = await harness.file()
     case = await handle.query(GrievanceWorkflow.case)
     assert case.stage is Stage.CLASSIFY
-    assert case.suggested_category == "city.street-vending"
+    assert case.suggested_category == CASE_CATEGORY
     assert "classify" in case.deadlines
 
     case = await dispatch_to(handle)

@@ -18,6 +18,7 @@ from grievance_flow.workflows.lifecycle import (
 
 ASSIGNED = "grid-1"
 OTHER = "grid-2"
+SUMMONED = "dept-cg"
 
 # What SPEC §4 fixes, written out independently of the table under test.
 EXPECTED: dict[Action, tuple[set[Role], set[Stage]]] = {
@@ -28,6 +29,10 @@ EXPECTED: dict[Action, tuple[set[Role], set[Stage]]] = {
     Action.PROGRESS: ({Role.UNIT}, {Stage.HANDLE}),
     Action.COMPLETE: ({Role.UNIT}, {Stage.HANDLE}),
     Action.RECHECK: ({Role.VERIFIER}, {Stage.RECHECK}),
+    Action.MERGE: ({Role.DISPATCHER}, {Stage.CLASSIFY}),
+    Action.ARBITRATE: ({Role.DISPATCHER}, {Stage.CLASSIFY}),
+    Action.WHISTLE: ({Role.UNIT}, {Stage.HANDLE}),
+    Action.REPORT_IN: ({Role.UNIT}, {Stage.HANDLE}),
     Action.EXTEND: ({Role.UNIT}, {Stage.HANDLE}),
     Action.DECIDE_EXTENSION: ({Role.DISPATCHER}, {Stage.HANDLE}),
     Action.SUPERVISE: ({Role.DISPATCHER}, set(OPEN_STAGES)),
@@ -36,9 +41,16 @@ EXPECTED: dict[Action, tuple[set[Role], set[Stage]]] = {
 
 ACTORS = [Actor(role) for role in Role if role is not Role.UNIT] + [
     Actor(Role.UNIT, ASSIGNED),
+    Actor(Role.UNIT, SUMMONED),
     Actor(Role.UNIT, OTHER),
     Actor(Role.UNIT, None),
 ]
+
+# Which units may act, for the unit actions (SPEC §4: "assigned", "summoned").
+UNITS_ALLOWED: dict[Action, set[str]] = {
+    Action.PROGRESS: {ASSIGNED, SUMMONED},
+    Action.REPORT_IN: {SUMMONED},
+}
 
 
 def test_table_covers_exactly_the_spec_actions() -> None:
@@ -50,9 +62,9 @@ def test_table_covers_exactly_the_spec_actions() -> None:
 )
 def test_every_combination(action: Action, stage: Stage, actor: Actor) -> None:
     roles, stages = EXPECTED[action]
-    refusal = check(action, stage=stage, actor=actor, assigned_unit=ASSIGNED)
+    refusal = check(action, stage=stage, actor=actor, assigned_unit=ASSIGNED, summoned=[SUMMONED])
     role_ok = actor.role in roles
-    unit_ok = actor.role is not Role.UNIT or actor.unit == ASSIGNED
+    unit_ok = actor.role is not Role.UNIT or actor.unit in UNITS_ALLOWED.get(action, {ASSIGNED})
     if not role_ok or not unit_ok:
         assert refusal is not None and refusal.kind is RefusalKind.FORBIDDEN
         assert action.value in refusal.reason
@@ -68,10 +80,10 @@ def test_closed_allows_nothing() -> None:
         assert allowed_actions(stage=Stage.CLOSED, actor=actor, assigned_unit=ASSIGNED) == []
 
 
-def test_unit_actions_are_scoped_to_the_assigned_unit() -> None:
+def test_unit_actions_are_scoped() -> None:
     for row in TRANSITIONS.values():
         if Role.UNIT in row.roles:
-            assert row.unit_scope is UnitScope.ASSIGNED
+            assert row.unit_scope is not UnitScope.ANY
 
 
 def test_a_unit_learns_nothing_about_someone_elses_case() -> None:
@@ -93,7 +105,7 @@ def test_allowed_actions_in_handle_for_the_assigned_unit() -> None:
     actions = allowed_actions(
         stage=Stage.HANDLE, actor=Actor(Role.UNIT, ASSIGNED), assigned_unit=ASSIGNED
     )
-    assert actions == [Action.PROGRESS, Action.COMPLETE, Action.EXTEND]
+    assert actions == [Action.PROGRESS, Action.WHISTLE, Action.COMPLETE, Action.EXTEND]
 
 
 def test_targets_are_open_or_closed_stages() -> None:

@@ -19,19 +19,22 @@ from pydantic import BaseModel
 
 from grievance_flow.api.access import require_role
 from grievance_flow.api.deps import CatalogueDep, CurrentActor, GatewayDep
-from grievance_flow.api.errors import InvalidRequest, responses
+from grievance_flow.api.errors import Conflict, InvalidRequest, NotFound, responses
 from grievance_flow.api.gateway import CaseGateway
 from grievance_flow.api.presenters import present_case
 from grievance_flow.api.schemas import (
+    ArbitrateBody,
     CasePublic,
     CompleteBody,
     DecideExtensionBody,
     DispatchBody,
     ExtendBody,
+    MergeBody,
     NoteBody,
     ReasonBody,
     RecheckBody,
     RequiredNoteBody,
+    WhistleBody,
 )
 from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.catalogue.model import Catalogue
@@ -39,15 +42,20 @@ from grievance_flow.workflows.contracts import (
     AcceptInput,
     Action,
     Actor,
+    ArbitrateInput,
     CompleteInput,
     DecideExtensionInput,
     DispatchInput,
     ExtendInput,
+    MergeInput,
     ProgressInput,
     RecheckInput,
     RejectInput,
+    ReportInInput,
     ReturnInput,
+    Status,
     SuperviseInput,
+    WhistleInput,
     WithdrawInput,
 )
 from grievance_flow.workflows.lifecycle import TRANSITIONS
@@ -123,6 +131,36 @@ async def _decide_extension(ctx: ActionContext, body: DecideExtensionBody) -> De
     return DecideExtensionInput(actor=ctx.actor, approve=body.approve, note=body.note)
 
 
+async def _merge(ctx: ActionContext, body: MergeBody) -> MergeInput:
+    if body.into == ctx.case_id:
+        raise InvalidRequest("A case cannot be merged into itself.")
+    try:
+        target = await ctx.gateway.case(body.into)
+    except NotFound as exc:
+        raise InvalidRequest(f"into: there is no case '{body.into}' to merge into.") from exc
+    if target.status is Status.CLOSED:
+        raise Conflict(f"Case '{body.into}' is closed; merge only into an open case.")
+    return MergeInput(actor=ctx.actor, into=body.into)
+
+
+async def _arbitrate(ctx: ActionContext, body: ArbitrateBody) -> ArbitrateInput:
+    unit = ctx.catalogue.units.get(body.unit)
+    if unit is None:
+        raise InvalidRequest(f"unit '{body.unit}' is not in the catalogue.")
+    return ArbitrateInput(actor=ctx.actor, unit=unit.id, tier=unit.tier.value, note=body.note)
+
+
+async def _whistle(ctx: ActionContext, body: WhistleBody) -> WhistleInput:
+    unknown = [unit for unit in body.units if unit not in ctx.catalogue.units]
+    if unknown:
+        raise InvalidRequest(f"units not in the catalogue: {', '.join(unknown)}.")
+    return WhistleInput(actor=ctx.actor, units=list(body.units), reason=body.reason)
+
+
+async def _report_in(ctx: ActionContext, body: NoteBody) -> ReportInInput:
+    return ReportInInput(actor=ctx.actor, note=body.note)
+
+
 async def _supervise(ctx: ActionContext, body: RequiredNoteBody) -> SuperviseInput:
     return SuperviseInput(actor=ctx.actor, note=body.note)
 
@@ -141,6 +179,10 @@ ACTIONS: dict[Action, tuple[type[BaseModel], Builder]] = {
     Action.RECHECK: (RecheckBody, _recheck),
     Action.EXTEND: (ExtendBody, _extend),
     Action.DECIDE_EXTENSION: (DecideExtensionBody, _decide_extension),
+    Action.MERGE: (MergeBody, _merge),
+    Action.ARBITRATE: (ArbitrateBody, _arbitrate),
+    Action.WHISTLE: (WhistleBody, _whistle),
+    Action.REPORT_IN: (NoteBody, _report_in),
     Action.SUPERVISE: (RequiredNoteBody, _supervise),
     Action.WITHDRAW: (ReasonBody, _withdraw),
 }

@@ -16,8 +16,8 @@ from grievance_flow.workflows.contracts import Notice, Role
 
 router = APIRouter(prefix="/v1", tags=["notices"])
 
-READERS = frozenset({Role.UNIT, Role.DISPATCHER, Role.AUDITOR, Role.ADMIN})
-"""Units read their own notices; the command centre and inspectors read all of them."""
+READERS = frozenset({Role.UNIT, Role.HOTLINE, Role.DISPATCHER, Role.AUDITOR, Role.ADMIN})
+"""Units and the hotline read their own notices; the command centre and inspectors read all."""
 
 
 @router.get(
@@ -34,14 +34,19 @@ async def read_notices(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> NoticeList:
-    """Notices newest first. A unit sees only those addressed to it; dispatcher,
-    auditor and admin see all, optionally those to one ``unit`` or about one case."""
+    """Notices newest first. A unit and the hotline see only those addressed to them;
+    dispatcher, auditor and admin see all, optionally those to one ``unit`` or case."""
     require_role(actor, READERS, "read notices")
     role: Role | None = None
     if actor.role is Role.UNIT:
         if unit is not None and unit != actor.unit:
             raise Forbidden(f"Unit '{actor.unit}' may read only its own notices.")
         unit, role = actor.unit, Role.UNIT
+    elif actor.role is Role.HOTLINE:
+        # The hotline is told when a merged case closes, to call its reporters back.
+        if unit is not None:
+            raise Forbidden("The hotline reads only the notices addressed to it.")
+        role = Role.HOTLINE
     items, total = await asyncio.to_thread(
         lambda: list_notices(
             engine, unit=unit, role=role, case_id=case_id, limit=limit, offset=offset

@@ -13,6 +13,9 @@ Written by hand and frozen, like 0001: plain SQLAlchemy types, no model imports.
 - ``cases`` gains ``accepted_on_time``, ``completed_on_time`` (NULL until the
   case is accepted / completed, and for rows projected before this revision)
   and ``overdue_stages`` (a JSON list, ``[]`` for existing rows).
+- ``cases`` gains ``suggested_category`` (indexed): the classifier's best guess
+  at intake, which is how possible duplicates are found (same grid, same
+  suggested category, filed within 72 hours).
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ def upgrade() -> None:
         # The server default fills rows projected before this revision; NOT NULL
         # keeps "no overdue stage" a single value ([]) for later KPI queries.
         batch.add_column(sa.Column("overdue_stages", _json(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("suggested_category", sa.String(), nullable=True))
+    op.create_index("ix_cases_suggested_category", "cases", ["suggested_category"])
 
 
 def downgrade() -> None:
@@ -75,7 +80,9 @@ def downgrade() -> None:
     # recreate="never": on SQLite a batch drop_column would copy ``cases`` and
     # drop the original, and with foreign keys on, that DROP cascades to every
     # event. Native ALTER TABLE ... DROP COLUMN (SQLite >= 3.35) touches no row.
+    op.drop_index("ix_cases_suggested_category", table_name="cases")
     with op.batch_alter_table("cases", recreate="never") as batch:
+        batch.drop_column("suggested_category")
         batch.drop_column("overdue_stages")
         batch.drop_column("completed_on_time")
         batch.drop_column("accepted_on_time")
