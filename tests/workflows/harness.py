@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from grievance_flow.catalogue.loader import parse_catalogue, read_catalogue_data
+from grievance_flow.deadlines.calendar import WorkingCalendar
 from grievance_flow.runtime import Domain
 from grievance_flow.worker import ACTIVITY_THREADS, build_worker
 from grievance_flow.workflows.contracts import (
@@ -19,11 +23,42 @@ from grievance_flow.workflows.contracts import (
     CaseView,
     DispatchInput,
     Event,
+    EventType,
 )
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 from tests.builders import DISPATCHER, intake
 
 Handle = WorkflowHandle[GrievanceWorkflow, CaseResult]
+
+# classify 60 s, accept 100 s, handle 200 s, recheck 100 s; warn at 80 %;
+# escalate 50 s after the deadline.
+SECONDS = {
+    "classify": {"seconds": 60},
+    "accept": {"seconds": 100},
+    "handle": {"seconds": 200},
+    "recheck": {"seconds": 100},
+    "report_in": {"seconds": 50},
+}
+SLA_TYPES = {
+    EventType.SLA_WARNING,
+    EventType.SLA_OVERDUE,
+    EventType.CHASED,
+    EventType.ESCALATED,
+    EventType.SUPERVISED,
+}
+
+
+def seconds_domain(**policy: Any) -> Domain:
+    """The bundled catalogue with every SLA class in seconds."""
+    data, _ = read_catalogue_data(None)
+    data = copy.deepcopy(data)
+    for name in data["sla_classes"]:
+        data["sla_classes"][name] = dict(SECONDS)
+    data["policy"]["escalate_after"] = {"seconds": 50}
+    data["policy"].update(policy)
+    catalogue = parse_catalogue(data, source="seconds")
+    return Domain(catalogue=catalogue, calendar=WorkingCalendar(catalogue.calendar_overrides))
+
 
 GRID = "grid-1"
 

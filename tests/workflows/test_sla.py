@@ -10,7 +10,6 @@ import copy
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -40,6 +39,8 @@ from grievance_flow.workflows.contracts import (
 from tests.builders import DISPATCHER, HOTLINE, VERIFIER, unit
 from tests.workflows.harness import (
     GRID,
+    SECONDS,
+    SLA_TYPES,
     Handle,
     Harness,
     act,
@@ -47,36 +48,8 @@ from tests.workflows.harness import (
     dispatch_to,
     events,
     running_harness,
+    seconds_domain,
 )
-
-# classify 60 s, accept 100 s, handle 200 s, recheck 100 s; warn at 80 %;
-# escalate 50 s after the deadline.
-SECONDS = {
-    "classify": {"seconds": 60},
-    "accept": {"seconds": 100},
-    "handle": {"seconds": 200},
-    "recheck": {"seconds": 100},
-    "report_in": {"seconds": 50},
-}
-SLA_TYPES = {
-    EventType.SLA_WARNING,
-    EventType.SLA_OVERDUE,
-    EventType.CHASED,
-    EventType.ESCALATED,
-    EventType.SUPERVISED,
-}
-
-
-def seconds_domain(**policy: Any) -> Domain:
-    """The bundled catalogue with every SLA class in seconds."""
-    data, _ = read_catalogue_data(None)
-    data = copy.deepcopy(data)
-    for name in data["sla_classes"]:
-        data["sla_classes"][name] = dict(SECONDS)
-    data["policy"]["escalate_after"] = {"seconds": 50}
-    data["policy"].update(policy)
-    catalogue = parse_catalogue(data, source="seconds")
-    return Domain(catalogue=catalogue, calendar=WorkingCalendar(catalogue.calendar_overrides))
 
 
 @pytest.fixture
