@@ -12,65 +12,45 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 # Pure payload and rule modules, loaded once outside the sandbox: the payload
 # converter must see the real ``datetime`` class in the dataclass hints, and
 # re-importing them per workflow run would only cost time.
 with workflow.unsafe.imports_passed_through():
     from grievance_flow.workflows.case_file import CaseFile
+    from grievance_flow.workflows.collaboration import CollaborationHandlers
     from grievance_flow.workflows.contracts import (
         SYSTEM,
         AcceptInput,
         Action,
         ActivityName,
-        Actor,
-        ArbitrateInput,
         CasePolicy,
         CaseResult,
         CaseSnapshot,
         CaseView,
         CompleteInput,
         CompletionResult,
-        DecideExtensionInput,
         DispatchInput,
-        DuplicateMerged,
         EventType,
-        ExtendDeadlineInput,
-        ExtendInput,
-        ExtensionRequest,
         FileGrievanceInput,
-        MergeInput,
-        NoticeKind,
         Outcome,
         ProgressInput,
         RecheckInput,
         RejectInput,
-        ReportInInput,
         ReturnInput,
         Satisfaction,
         Stage,
-        StageDeadline,
         SuggestInput,
         Suggestion,
         SuperviseInput,
-        WhistleInput,
         WithdrawInput,
     )
-    from grievance_flow.workflows.keepers import QUICK, RETRY, CaseKeepers
+    from grievance_flow.workflows.keepers import QUICK, RETRY
     from grievance_flow.workflows.lifecycle import (
-        Refusal,
-        RefusalKind,
-        check,
-        check_arbitrate,
         check_dispatch,
-        check_extension_decision,
-        check_extension_request,
-        check_report_in,
         check_return,
-        check_whistle,
     )
-    from grievance_flow.workflows.sla import REPORT_IN, carry_over
+    from grievance_flow.workflows.refusals import raise_refusal, require_text
 
 _OUTCOME_OF = {
     CompletionResult.RESOLVED: Outcome.RESOLVED,
@@ -79,22 +59,8 @@ _OUTCOME_OF = {
 }
 
 
-def _refuse(kind: RefusalKind, reason: str) -> ApplicationError:
-    return ApplicationError(reason, type=kind.value, non_retryable=True)
-
-
-def _raise(refusal: Refusal | None) -> None:
-    if refusal is not None:
-        raise _refuse(refusal.kind, refusal.reason)
-
-
-def _require_text(value: str | None, field: str) -> None:
-    if value is None or not value.strip():
-        raise _refuse(RefusalKind.INVALID, f"'{field}' must not be blank.")
-
-
 @workflow.defn
-class GrievanceWorkflow(CaseKeepers):
+class GrievanceWorkflow(CollaborationHandlers):
     """A grievance from report to closed (SPEC §2)."""
 
     @workflow.init
@@ -186,18 +152,6 @@ class GrievanceWorkflow(CaseKeepers):
         )
         self._enter(Stage.ACCEPT)
 
-    def _check(self, action: Action, actor: Actor) -> None:
-        case = self._file.case
-        _raise(
-            check(
-                action,
-                stage=case.stage,
-                actor=actor,
-                assigned_unit=case.unit,
-                summoned=case.co_units,
-            )
-        )
-
     def _on_time(self, stage: Stage) -> bool | None:
         deadline = self._file.case.deadlines.get(stage.value)
         return None if deadline is None else workflow.now() <= deadline.due_at
@@ -244,63 +198,10 @@ class GrievanceWorkflow(CaseKeepers):
     @dispatch.validator
     def _validate_dispatch(self, cmd: DispatchInput) -> None:
         self._check(Action.DISPATCH, cmd.actor)
-        _require_text(cmd.category, "category")
-        _require_text(cmd.unit, "unit")
+        require_text(cmd.category, "category")
+        require_text(cmd.unit, "unit")
         case = self._file.case
-        _raise(check_dispatch(returns=case.returns, max_returns=self._policy.max_returns))
-
-    @workflow.update(name=Action.ARBITRATE.value)
-    async def arbitrate(self, cmd: ArbitrateInput) -> CaseView:
-        """Force the case onto a unit after too many returns (裁定); it may not be returned."""
-        case = self._file.case
-        case.unit, case.tier, case.arbitrated = cmd.unit, cmd.tier, True
-        case.category = case.category or case.suggested_category
-        self._record(
-            EventType.ARBITRATED,
-            cmd.actor,
-            {"unit": cmd.unit, "tier": cmd.tier, "category": case.category, "note": cmd.note},
-        )
-        return await self._moved_to(Stage.ACCEPT)
-
-    @arbitrate.validator
-    def _validate_arbitrate(self, cmd: ArbitrateInput) -> None:
-        self._check(Action.ARBITRATE, cmd.actor)
-        _require_text(cmd.unit, "unit")
-        case = self._file.case
-        _raise(check_arbitrate(returns=case.returns, max_returns=self._policy.max_returns))
-
-    @workflow.update(name=Action.MERGE.value)
-    async def merge(self, cmd: MergeInput) -> CaseView:
-        """Close this case as a duplicate of ``into`` (并单); the target is told by signal."""
-        case = self._file.case
-        now = workflow.now()
-        await workflow.get_external_workflow_handle(cmd.into).signal(
-            GrievanceWorkflow.duplicate_merged,
-            DuplicateMerged(case_id=case.id, external_id=case.external_id, merged_at=now),
-        )
-        case.merged_into = cmd.into
-        self._record(EventType.MERGED, cmd.actor, {"into": cmd.into})
-        return self._close(Outcome.MERGED, cmd.actor)
-
-    @merge.validator
-    def _validate_merge(self, cmd: MergeInput) -> None:
-        self._check(Action.MERGE, cmd.actor)
-        _require_text(cmd.into, "into")
-        if cmd.into == self._file.case.id:
-            raise _refuse(RefusalKind.INVALID, "A case cannot be merged into itself.")
-
-    @workflow.signal
-    def duplicate_merged(self, duplicate: DuplicateMerged) -> None:
-        """A duplicate was merged into this case: list it, to answer its reporter at close."""
-        case = self._file.case
-        if duplicate.case_id in case.merged_cases:
-            return  # a re-delivered signal
-        case.merged_cases.append(duplicate.case_id)
-        self._record(
-            EventType.MERGED,
-            SYSTEM,
-            {"duplicate": duplicate.case_id, "duplicates": list(case.merged_cases)},
-        )
+        raise_refusal(check_dispatch(returns=case.returns, max_returns=self._policy.max_returns))
 
     @workflow.update(name=Action.REJECT.value)
     async def reject(self, cmd: RejectInput) -> CaseView:
@@ -311,7 +212,7 @@ class GrievanceWorkflow(CaseKeepers):
     @reject.validator
     def _validate_reject(self, cmd: RejectInput) -> None:
         self._check(Action.REJECT, cmd.actor)
-        _require_text(cmd.reason, "reason")
+        require_text(cmd.reason, "reason")
 
     @workflow.update(name=Action.ACCEPT.value)
     async def accept(self, cmd: AcceptInput) -> CaseView:
@@ -341,8 +242,8 @@ class GrievanceWorkflow(CaseKeepers):
     @return_case.validator
     def _validate_return(self, cmd: ReturnInput) -> None:
         self._check(Action.RETURN, cmd.actor)
-        _require_text(cmd.reason, "reason")
-        _raise(check_return(arbitrated=self._file.case.arbitrated))
+        require_text(cmd.reason, "reason")
+        raise_refusal(check_return(arbitrated=self._file.case.arbitrated))
 
     @workflow.update(name=Action.PROGRESS.value)
     async def progress(self, cmd: ProgressInput) -> CaseView:
@@ -353,7 +254,7 @@ class GrievanceWorkflow(CaseKeepers):
     @progress.validator
     def _validate_progress(self, cmd: ProgressInput) -> None:
         self._check(Action.PROGRESS, cmd.actor)
-        _require_text(cmd.note, "note")
+        require_text(cmd.note, "note")
 
     @workflow.update(name=Action.COMPLETE.value)
     async def complete(self, cmd: CompleteInput) -> CaseView:
@@ -370,7 +271,7 @@ class GrievanceWorkflow(CaseKeepers):
     @complete.validator
     def _validate_complete(self, cmd: CompleteInput) -> None:
         self._check(Action.COMPLETE, cmd.actor)
-        _require_text(cmd.note, "note")
+        require_text(cmd.note, "note")
 
     @workflow.update(name=Action.RECHECK.value)
     async def recheck(self, cmd: RecheckInput) -> CaseView:
@@ -406,144 +307,6 @@ class GrievanceWorkflow(CaseKeepers):
     def _validate_recheck(self, cmd: RecheckInput) -> None:
         self._check(Action.RECHECK, cmd.actor)
 
-    @workflow.update(name=Action.WHISTLE.value)
-    async def whistle(self, cmd: WhistleInput) -> CaseView:
-        """The lead unit summons other units (吹哨); each gets a report-in clock (报到)."""
-        case = self._file.case
-        case.co_units.extend(cmd.units)
-        seq = self._record(
-            EventType.WHISTLED, cmd.actor, {"units": list(cmd.units), "reason": cmd.reason}
-        )
-        tickets = []
-        for summoned in cmd.units:
-            self._notify(
-                seq,
-                NoticeKind.SUMMONS,
-                summoned,
-                f"吹哨: {case.unit} summons you to case {case.id} ({cmd.reason}); report in.",
-                {"lead": case.unit, "reason": cmd.reason},
-                suffix=summoned,
-            )
-            tickets.append(self._request_clock(Stage.HANDLE, entry=None, summoned=summoned))
-        return await self._clocks_known(max(tickets))
-
-    @whistle.validator
-    def _validate_whistle(self, cmd: WhistleInput) -> None:
-        self._check(Action.WHISTLE, cmd.actor)
-        _require_text(cmd.reason, "reason")
-        case = self._file.case
-        _raise(check_whistle(units=cmd.units, lead=case.unit, summoned=case.co_units))
-
-    @workflow.update(name=Action.REPORT_IN.value)
-    async def report_in(self, cmd: ReportInInput) -> CaseView:
-        """A summoned unit reports in (报到); its clock stops."""
-        case = self._file.case
-        summoned = cmd.actor.unit
-        assert summoned is not None  # the table admits only summoned units
-        case.reported_in.append(summoned)
-        clock = f"{REPORT_IN}:{summoned}"
-        deadline = case.deadlines.get(clock)
-        on_time = None if deadline is None else workflow.now() <= deadline.due_at
-        self._stop_clock(clock)
-        self._record(
-            EventType.REPORTED_IN,
-            cmd.actor,
-            {"unit": summoned, "note": cmd.note, "on_time": on_time},
-        )
-        return case
-
-    @report_in.validator
-    def _validate_report_in(self, cmd: ReportInInput) -> None:
-        self._check(Action.REPORT_IN, cmd.actor)
-        assert cmd.actor.unit is not None
-        _raise(check_report_in(unit=cmd.actor.unit, reported=self._file.case.reported_in))
-
-    @workflow.update(name=Action.EXTEND.value)
-    async def extend(self, cmd: ExtendInput) -> CaseView:
-        """The assigned unit asks for more working days (延期申请)."""
-        case = self._file.case
-        assert cmd.actor.unit is not None  # the table admits only the assigned unit
-        case.extension = ExtensionRequest(
-            unit=cmd.actor.unit,
-            working_days=cmd.working_days,
-            reason=cmd.reason,
-            requested_at=workflow.now(),
-        )
-        self._record(
-            EventType.EXTENSION_REQUESTED,
-            cmd.actor,
-            {"working_days": cmd.working_days, "reason": cmd.reason},
-        )
-        return case
-
-    @extend.validator
-    def _validate_extend(self, cmd: ExtendInput) -> None:
-        self._check(Action.EXTEND, cmd.actor)
-        _require_text(cmd.reason, "reason")
-        case = self._file.case
-        handle = case.deadlines.get(Stage.HANDLE.value)
-        _raise(
-            check_extension_request(
-                now=workflow.now(),
-                handle_due_at=handle.due_at if handle else None,
-                pending=case.extension is not None,
-                working_days=cmd.working_days,
-            )
-        )
-
-    @workflow.update(name=Action.DECIDE_EXTENSION.value)
-    async def decide_extension(self, cmd: DecideExtensionInput) -> CaseView:
-        """The command centre approves or denies the pending request (延期审批)."""
-        case = self._file.case
-        request = case.extension
-        assert request is not None  # the validator requires a pending request
-        case.extension = None
-        data: dict[str, object] = {
-            "approved": cmd.approve,
-            "working_days": request.working_days,
-            "note": cmd.note,
-        }
-        current = case.deadlines.get(Stage.HANDLE.value)
-        if cmd.approve and current is not None:
-            moved = await workflow.execute_local_activity(
-                ActivityName.EXTEND_DEADLINE.value,
-                ExtendDeadlineInput(
-                    case_id=case.id, deadline=current, working_days=request.working_days
-                ),
-                result_type=StageDeadline,
-                start_to_close_timeout=QUICK,
-                retry_policy=RETRY,
-            )
-            data |= {
-                "previous_due_at": current.due_at.isoformat(),
-                "due_at": moved.due_at.isoformat(),
-            }
-            if case.stage is Stage.HANDLE and case.deadlines.get(Stage.HANDLE.value) is current:
-                self._move_clock(moved)
-        seq = self._record(EventType.EXTENSION_DECIDED, cmd.actor, data)
-        verdict = "approved" if cmd.approve else "denied"
-        due = f"; handle by {data['due_at']}" if "due_at" in data else ""
-        self._notify(
-            seq,
-            NoticeKind.EXTENSION_DECISION,
-            request.unit,
-            f"延期{verdict}: your request for {request.working_days} working days on case "
-            f"{case.id} was {verdict}{due}.",
-            {key: value for key, value in data.items() if value is not None},
-        )
-        return case
-
-    @decide_extension.validator
-    def _validate_decide_extension(self, cmd: DecideExtensionInput) -> None:
-        self._check(Action.DECIDE_EXTENSION, cmd.actor)
-        _raise(check_extension_decision(pending=self._file.case.extension is not None))
-
-    def _move_clock(self, deadline: StageDeadline) -> None:
-        self._file.set_deadline(deadline)
-        moved = carry_over(self._clocks.get(deadline.stage.value), deadline, workflow.now())
-        if moved is not None:
-            self._start_clock(moved)
-
     @workflow.update(name=Action.SUPERVISE.value)
     async def supervise(self, cmd: SuperviseInput) -> CaseView:
         """The command centre flags the case for supervision (督办)."""
@@ -554,7 +317,7 @@ class GrievanceWorkflow(CaseKeepers):
     @supervise.validator
     def _validate_supervise(self, cmd: SuperviseInput) -> None:
         self._check(Action.SUPERVISE, cmd.actor)
-        _require_text(cmd.note, "note")
+        require_text(cmd.note, "note")
 
     @workflow.update(name=Action.WITHDRAW.value)
     async def withdraw(self, cmd: WithdrawInput) -> CaseView:
@@ -565,4 +328,4 @@ class GrievanceWorkflow(CaseKeepers):
     @withdraw.validator
     def _validate_withdraw(self, cmd: WithdrawInput) -> None:
         self._check(Action.WITHDRAW, cmd.actor)
-        _require_text(cmd.reason, "reason")
+        require_text(cmd.reason, "reason")
