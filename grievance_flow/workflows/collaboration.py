@@ -89,10 +89,17 @@ class CollaborationHandlers(CaseKeepers):
         """Close this case as a duplicate of ``into`` (并单); the target is told by signal."""
         case = self._file.case
         now = workflow.now()
-        await workflow.get_external_workflow_handle(cmd.into).signal(
-            "duplicate_merged",
-            DuplicateMerged(case_id=case.id, external_id=case.external_id, merged_at=now),
-        )
+        try:
+            await workflow.get_external_workflow_handle(cmd.into).signal(
+                "duplicate_merged",
+                DuplicateMerged(case_id=case.id, external_id=case.external_id, merged_at=now),
+            )
+        except Exception as exc:
+            # The API checked the target is open; it can still have finished since.
+            # Nothing has changed here yet, so the case stays in classify.
+            raise refuse(
+                RefusalKind.CONFLICT, f"Case '{cmd.into}' cannot take a duplicate now: {exc}"
+            ) from exc
         case.merged_into = cmd.into
         self._record(EventType.MERGED, cmd.actor, {"into": cmd.into})
         return self._close(Outcome.MERGED, cmd.actor)
