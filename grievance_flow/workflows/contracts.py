@@ -324,6 +324,8 @@ class NoticeKind(StrEnum):
     """吹哨: a unit is summoned to a case and must report in."""
     MERGED_CLOSED = "merged_closed"
     """并单办结: a case closed that had duplicates; their reporters are to be told."""
+    SUPERVISION = "supervision"
+    """督办: the command centre put the case under supervision; the unit holding it is told."""
 
 
 @dataclass

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         DispatchInput,
         EventType,
         FileGrievanceInput,
+        NoticeKind,
         Outcome,
         ProgressInput,
         RecheckInput,
@@ -50,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         check_dispatch,
         check_return,
     )
+    from grievance_flow.workflows.patches import SUPERVISION_NOTIFIES_UNIT
     from grievance_flow.workflows.refusals import raise_refusal, require_text
 
 _OUTCOME_OF = {
@@ -309,10 +311,22 @@ class GrievanceWorkflow(CollaborationHandlers):
 
     @workflow.update(name=Action.SUPERVISE.value)
     async def supervise(self, cmd: SuperviseInput) -> CaseView:
-        """The command centre flags the case for supervision (督办)."""
-        self._file.case.supervised = True
-        self._record(EventType.SUPERVISED, cmd.actor, {"note": cmd.note})
-        return self._file.case
+        """The command centre flags the case for supervision (督办); the unit holding it is told."""
+        case = self._file.case
+        case.supervised = True
+        seq = self._record(EventType.SUPERVISED, cmd.actor, {"note": cmd.note})
+        # The notice is a new activity: cases started before this change supervised
+        # without one, and their replay must not meet an extra command here.
+        if case.unit is not None and workflow.patched(SUPERVISION_NOTIFIES_UNIT):
+            self._notify(
+                seq,
+                NoticeKind.SUPERVISION,
+                case.unit,
+                f"督办: case {case.id} is under supervision by the command centre "
+                f"({cmd.note}); report progress promptly.",
+                {"note": cmd.note},
+            )
+        return case
 
     @supervise.validator
     def _validate_supervise(self, cmd: SuperviseInput) -> None:
