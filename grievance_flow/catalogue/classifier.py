@@ -2,7 +2,8 @@
 
 Scoring, chosen to be deterministic and explainable to a dispatcher:
 
-* Every keyword found counts once, weighted by its length (a four-character
+* Every keyword found counts once (a category's name counts as one of its
+  keywords), weighted by its length (a four-character
   phrase such as ``占道经营`` says more than a two-character one such as
   ``占道``). A hit inside a longer hit of another keyword does not count:
   ``施工扰民`` is evidence for night construction, not also for ``扰民`` noise.
@@ -70,7 +71,10 @@ class Classifier:
         keywords: list[_Keyword] = []
         seen: set[tuple[str, str]] = set()
         for category in catalogue.categories.values():
-            for position, word in enumerate(category.keywords):
+            # The category's own name (占道经营, 燃气安全) is evidence too: call-takers
+            # often write it, and it helps a catalogue whose lists are short.
+            words = (*category.keywords, category.name)
+            for position, word in enumerate(words):
                 text = normalise(word)
                 # "KTV" and "ktv" are one keyword once folded; count it once.
                 if text and (category.code, text) not in seen:
