@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.binaries import temporal_cli, temporal_test_server
-from grievance_flow.store.engine import make_engine, migrate
+from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from tests.databases import (
     DatabaseUnavailableError,
     make_test_database_url,
@@ -68,6 +68,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def engine(database_url: str) -> Iterator[Engine]:
     """A migrated read-model engine on this test's own database."""
     engine = make_engine(database_url)
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite read model of this test's own (for tests about other things)."""
+    engine = make_engine(sqlite_url_for(tmp_path))
     migrate(engine)
     try:
         yield engine

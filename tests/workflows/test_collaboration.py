@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -18,7 +17,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.store import queries
-from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from grievance_flow.store.notices import list_notices
 from grievance_flow.workflows.contracts import (
     AcceptInput,
@@ -57,18 +55,10 @@ from tests.workflows.harness import (
 
 
 @pytest.fixture
-async def engine_file(tmp_path: Path) -> AsyncIterator[Engine]:
-    engine = make_engine(sqlite_url_for(tmp_path))
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 async def desk(
-    time_skipping_env: WorkflowEnvironment, engine_file: Engine
+    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine
 ) -> AsyncIterator[Harness]:
-    async with running_harness(time_skipping_env, seconds_domain(), engine_file) as harness:
+    async with running_harness(time_skipping_env, seconds_domain(), sqlite_engine) as harness:
         yield harness
 
 
@@ -160,7 +150,7 @@ async def test_whistle_and_report_in(desk: Harness, time_skipping_env: WorkflowE
 
 
 async def test_merge_closes_the_duplicate_and_the_target_tells_the_hotline_at_close(
-    desk: Harness, engine_file: Engine
+    desk: Harness, sqlite_engine: Engine
 ) -> None:
     target = await desk.file()
     duplicate = await desk.file()
@@ -188,16 +178,16 @@ async def test_merge_closes_the_duplicate_and_the_target_tells_the_hotline_at_cl
     await act(target, Action.WITHDRAW, WithdrawInput(actor=HOTLINE, reason="市民撤回"))
     await target.result()
     notices, _ = list_notices(
-        engine_file, unit=None, role=Role.HOTLINE, case_id=target_id, limit=10, offset=0
+        sqlite_engine, unit=None, role=Role.HOTLINE, case_id=target_id, limit=10, offset=0
     )
     assert [(n.kind, n.data["duplicate"]) for n in notices] == [(NoticeKind.MERGED_CLOSED, case.id)]
 
 
-async def test_intake_lists_possible_duplicates(desk: Harness, engine_file: Engine) -> None:
+async def test_intake_lists_possible_duplicates(desk: Harness, sqlite_engine: Engine) -> None:
     first = await desk.file(grid="grid-3")
     first_id = (await current(first)).id
     for _ in range(50):  # wait for the first case to reach the read model
-        if queries.get_case(engine_file, first_id) is not None:
+        if queries.get_case(sqlite_engine, first_id) is not None:
             break
         await asyncio.sleep(0.05)
     second = await desk.file(grid="grid-3")

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -53,12 +54,11 @@ from tests.workflows.harness import (
 
 
 @pytest.fixture
-async def sla(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
-    engine = make_engine(sqlite_url_for(tmp_path))
-    migrate(engine)
-    async with running_harness(time_skipping_env, seconds_domain(), engine) as harness:
+async def sla(
+    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine
+) -> AsyncIterator[Harness]:
+    async with running_harness(time_skipping_env, seconds_domain(), sqlite_engine) as harness:
         yield harness
-    engine.dispose()
 
 
 def sla_events(timeline: list[Event]) -> list[tuple[str, str | None]]:
