@@ -18,7 +18,7 @@ from grievance_flow.api.deps import ApiResources
 from grievance_flow.api.errors import install_error_handlers
 from grievance_flow.api.gateway import CaseGateway
 from grievance_flow.api.keyring import KeyRing
-from grievance_flow.api.routes import actions, catalogue, grievances, health, notices
+from grievance_flow.api.routes import actions, catalogue, grievances, health, history, notices
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
 from grievance_flow.settings import Settings
 
@@ -84,6 +84,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(grievances.router)
+    app.include_router(history.router)
     app.include_router(actions.router)
     app.include_router(catalogue.router)
     app.include_router(notices.router)

@@ -21,6 +21,7 @@ from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.cli.devkeys import ensure_dev_keys
 from grievance_flow.cli.devserver import DevServer, DevServerError, port_is_free
 from grievance_flow.cli.signals import QuietServer, serve_until, stop_on_signals
+from grievance_flow.cli.system import SystemInfo, write_system_file
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, load_domain, open_database
 from grievance_flow.settings import Settings
@@ -78,6 +79,16 @@ async def _up(
     try:
         client = await server.connect()
         await server.keep_histories(client)
+        # Lets `grievance audit` and `projection rebuild` find this system via --data-dir.
+        write_system_file(
+            settings.data_dir,
+            SystemInfo(
+                temporal_address=server.address,
+                namespace=client.namespace,
+                task_queue=settings.task_queue,
+                api=f"http://{host}:{port}",
+            ),
+        )
         engine = open_database(settings)
         keys_path = ensure_dev_keys(settings.data_dir, engine, domain.catalogue)
         resources = build_resources(client, engine, domain, task_queue=settings.task_queue)

@@ -1,0 +1,158 @@
+"""``grievance audit export | replay | show``: histories for auditors (SPEC §5, issue 5).
+
+Each command returns its exit code: 0 done, 1 the audit found a problem (a
+history that does not replay, a case that does not exist), 2 a usage error or
+no reachable system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError
+
+from grievance_flow.audit.export import CaseNotFoundError, fetch_case_history
+from grievance_flow.audit.histories import AuditError, history_files, load_history_file
+from grievance_flow.audit.live import fetch_histories, matching_runs
+from grievance_flow.audit.render import render_timeline
+from grievance_flow.audit.replay import ReplayVerdict, replay_file, replay_history
+from grievance_flow.audit.timeline import rebuild_from_history
+from grievance_flow.cli.progress import ProgressBar
+from grievance_flow.cli.system import SystemNotFoundError, connect, locate_system
+
+
+def _error(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+async def _with_client(data_dir: Path | None, work: Callable[[Client], Awaitable[int]]) -> int:
+    """Run ``work`` on a client for the located system; exit 2 if there is none."""
+    try:
+        settings, source = locate_system(data_dir)
+        client = await connect(settings, source)
+    except SystemNotFoundError as exc:
+        return _error(str(exc), 2)
+    try:
+        return await work(client)
+    except RPCError as exc:  # e.g. a malformed --query, or the server going away meanwhile
+        return _error(f"Temporal refused the request: {exc.message}", 2)
+
+
+# --- export ---------------------------------------------------------------------
+
+
+def export_command(*, case_id: str, output: Path | None, data_dir: Path | None) -> int:
+    """Write the case's history JSON to ``output``, or to stdout."""
+    found: list[WorkflowHistory] = []
+
+    async def export(client: Client) -> int:
+        try:
+            found.append(await fetch_case_history(client, case_id, lenient=True))
+        except CaseNotFoundError as exc:
+            return _error(str(exc), 1)
+        return 0
+
+    code = asyncio.run(_with_client(data_dir, export))
+    if code != 0:
+        return code
+    (history,) = found
+    # Sorted keys: protobuf writes map entries in no fixed order, and the same
+    # history should export to the same bytes (an auditor may checksum it).
+    text = json.dumps(history.to_json_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, "utf-8")
+        print(f"wrote {output} ({len(history.events)} events)", file=sys.stderr)
+    return 0
+
+
+# --- replay ---------------------------------------------------------------------
+
+
+def replay_command(*, paths: list[Path], query: str | None, data_dir: Path | None) -> int:
+    """Replay history files/folders and/or the live histories a query matches."""
+    if not paths and query is None:
+        return _error("give at least one history file or folder, or --query", 2)
+    try:
+        files = list(history_files(paths))
+    except FileNotFoundError as exc:
+        return _error(str(exc), 2)
+    for folder in (path for path in paths if path.is_dir()):
+        if not any(file.is_relative_to(folder) for file in files):
+            return _error(f"no *.json histories under {folder}", 2)
+    if query is None:
+        return asyncio.run(_replay(files, None, None))
+    return asyncio.run(_with_client(data_dir, lambda client: _replay(files, client, query)))
+
+
+async def _replay(files: list[Path], client: Client | None, query: str | None) -> int:
+    runs = await matching_runs(client, query) if client is not None and query else []
+    if query is not None and not runs:
+        print(f"no workflows match {query!r}", file=sys.stderr)
+    bar = ProgressBar(len(files) + len(runs))
+    verdicts: list[ReplayVerdict] = []
+
+    def report(verdict: ReplayVerdict) -> None:
+        verdicts.append(verdict)
+        if verdict.ok:
+            bar.advance(f"OK   {verdict.source} ({verdict.workflow_id or 'workflow id unknown'})")
+        else:
+            bar.advance(f"FAIL {verdict.source}: {verdict.failure}")
+
+    bar.draw()
+    for path in files:
+        report(await replay_file(path))
+    if client is not None:
+        async for live in fetch_histories(client, runs):
+            if live.history is None:
+                report(ReplayVerdict(live.source, live.workflow_id, live.error))
+            else:
+                report(await replay_history(live.source, live.history))
+    bar.finish()
+    failed = sum(not verdict.ok for verdict in verdicts)
+    print(
+        f"{len(verdicts)} histories: {len(verdicts) - failed} replay, {failed} fail",
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
+
+
+# --- show -----------------------------------------------------------------------
+
+
+def show_command(*, target: str, data_dir: Path | None) -> int:
+    """Print the case's timeline rebuilt from its history (a file, or fetched by case id)."""
+    path = Path(target)
+    if path.is_file():
+        try:
+            history = load_history_file(path)
+        except AuditError as exc:
+            return _error(f"{path}: {exc}", 1)
+        return asyncio.run(_show(history))
+
+    async def fetch_and_show(client: Client) -> int:
+        try:
+            history = await fetch_case_history(client, target, lenient=True)
+        except CaseNotFoundError as exc:
+            return _error(f"{exc} (and no such history file)", 1)
+        return await _show(history)
+
+    return asyncio.run(_with_client(data_dir, fetch_and_show))
+
+
+async def _show(history: WorkflowHistory) -> int:
+    try:
+        rebuilt = await rebuild_from_history(history)
+    except AuditError as exc:
+        return _error(str(exc), 1)
+    if rebuilt is None:
+        return _error("the history never recorded a projected state: nothing to show yet", 1)
+    print(render_timeline(*rebuilt))
+    return 0

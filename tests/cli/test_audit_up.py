@@ -1,0 +1,106 @@
+"""The audit commands against a running ``grievance up``, found through its data dir.
+
+``up`` writes ``DIR/system.json``; ``audit export``, ``audit show``,
+``audit replay --query`` and ``projection rebuild`` read it (``--data-dir``),
+or take ``TEMPORAL_ADDRESS`` for an external cluster (SPEC §5).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import httpx
+
+from tests.api.helpers import grievance_body
+from tests.cli.conftest import (
+    Processes,
+    bearer,
+    command_env,
+    free_port,
+    free_temporal_port,
+    json_object,
+    wait_until_healthy,
+)
+
+
+async def test_audit_commands_find_the_running_system(processes: Processes, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    where = ("--data-dir", str(data_dir))
+    port, temporal_port = free_port(), free_temporal_port()
+    base_url = f"http://127.0.0.1:{port}"
+    up = await processes.start(
+        "up", *where, "--port", str(port), "--temporal-port", str(temporal_port)
+    )
+    await wait_until_healthy(base_url, up)
+
+    system = json.loads((data_dir / "system.json").read_text("utf-8"))
+    assert system == {
+        "temporal_address": f"127.0.0.1:{temporal_port}",
+        "namespace": "default",
+        "task_queue": "grievances",
+        "api": base_url,
+    }
+
+    keys = json.loads((data_dir / "dev-keys.json").read_text("utf-8"))
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
+        case = json_object(
+            await http.post(
+                "/v1/grievances", json=grievance_body(), headers=bearer(keys["hotline"])
+            ),
+            201,
+        )
+        json_object(
+            await http.post(
+                f"/v1/grievances/{case['id']}/withdraw",
+                json={"reason": "市民已自行解决"},
+                headers=bearer(keys["hotline"]),
+            ),
+            200,
+        )
+        from_api = json_object(
+            await http.get(f"/v1/grievances/{case['id']}/history", headers=bearer(keys["auditor"])),
+            200,
+        )
+
+    exported = tmp_path / "case.json"
+    export = await processes.run("audit", "export", case["id"], "-o", str(exported), *where)
+    assert export.returncode == 0, export.describe()
+    # The same history the API serves, event for event (key order aside).
+    assert (
+        json.loads(exported.read_text("utf-8"))["events"][: len(from_api["events"])]
+        == (from_api["events"])
+    )
+
+    replay = await processes.run(
+        "audit", "replay", str(exported), "--query", f"WorkflowId = '{case['id']}'", *where
+    )
+    assert replay.returncode == 0, replay.describe()
+    assert replay.stdout().splitlines()[0] == f"OK   {exported} ({case['id']})"
+
+    show = await processes.run("audit", "show", case["id"], *where)
+    assert show.returncode == 0, show.describe()
+    assert "withdrawn" in show.stdout() and "hotline" in show.stdout()
+
+    rebuild = await processes.run("projection", "rebuild", *where)
+    assert rebuild.returncode == 0, rebuild.describe()
+    assert "cases rebuilt: 1, skipped (nothing projected yet): 0, failed: 0" in rebuild.stdout()
+
+    # An external cluster is named by TEMPORAL_ADDRESS instead of a data dir.
+    external = await processes.run(
+        "audit",
+        "export",
+        case["id"],
+        env=command_env(TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}"),
+    )
+    assert external.returncode == 0, external.describe()
+    assert json.loads(external.stdout()) == json.loads(exported.read_text("utf-8"))
+
+    up.send(signal.SIGTERM)
+    assert await up.wait() == 0, up.describe()
+
+    # With the system stopped, the stale system.json leads nowhere: a clear exit 2.
+    gone = await processes.run("audit", "export", case["id"], *where)
+    assert gone.returncode == 2, gone.describe()
+    assert "cannot reach Temporal" in gone.stderr()
