@@ -26,6 +26,7 @@ class Settings(BaseSettings):
         calendar_overrides: ``CALENDAR_OVERRIDES``, a YAML file of extra holidays
             and working days (added to the catalogue's ``calendar_overrides``).
         data_dir: ``GRIEVANCE_DATA_DIR``, where ``up`` keeps its state.
+        workflow_cache: ``GRIEVANCE_WORKFLOW_CACHE``, open cases a worker keeps in memory.
         notice_webhook_url: ``NOTICE_WEBHOOK_URL``; when set, the worker also POSTs
             every notice (chase, escalation, extension decision) there as JSON.
         notice_webhook_timeout: ``NOTICE_WEBHOOK_TIMEOUT``, seconds one webhook
@@ -56,4 +57,7 @@ class Settings(BaseSettings):
     )
     notice_webhook_timeout: float = Field(
         default=10.0, gt=0, validation_alias=AliasChoices("NOTICE_WEBHOOK_TIMEOUT")
+    )
+    workflow_cache: int = Field(
+        default=20_000, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
     )

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 ACTIVITY_THREADS = 16
 """Activities are synchronous (SQLAlchemy, calendar); they run on this many threads."""
 
+WORKFLOW_CACHE = 20_000
+"""Default number of cached open cases (``GRIEVANCE_WORKFLOW_CACHE``)."""
+
 
 def build_worker(
     client: Client,
@@ -36,6 +39,7 @@ def build_worker(
     task_queue: str,
     executor: ThreadPoolExecutor,
     notifier: Notifier | None = None,
+    workflow_cache: int = WORKFLOW_CACHE,
 ) -> Worker:
     """A worker that runs grievance workflows and their activities on ``task_queue``.
 
@@ -46,6 +50,7 @@ def build_worker(
         task_queue: The queue to poll.
         executor: Threads for the (synchronous) activities.
         notifier: Where notices go; by default only to the log.
+        workflow_cache: How many open cases stay in memory between workflow tasks.
     """
     classification = ClassificationActivities(domain.catalogue, engine)
     deadlines = DeadlineActivities(domain.catalogue, domain.calendar)
@@ -66,6 +71,10 @@ def build_worker(
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
+        # A case outside the cache is replayed from its whole history on its next
+        # task (a timer firing, an action). Open cases live for weeks and cost
+        # ~25 KiB each, so keep them all (SDK default: 1,000).
+        max_cached_workflows=workflow_cache,
         # Let an in-flight projection finish on shutdown rather than be cancelled
         # (it would be retried anyway; this just avoids the noise and the delay).
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -86,6 +95,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
             task_queue=settings.task_queue,
             executor=executor,
             notifier=notifier,
+            workflow_cache=settings.workflow_cache,
         )
         async with worker:
             log.info("worker polling %s on %s", settings.task_queue, settings.temporal_address)

@@ -105,6 +105,7 @@ async def _up(
                 task_queue=settings.task_queue,
                 executor=executor,
                 notifier=notifier,
+                workflow_cache=settings.workflow_cache,
             )
             async with worker:
                 announce = asyncio.create_task(_announce(api, host, port, server, keys_path))
