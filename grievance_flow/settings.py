@@ -59,5 +59,5 @@ class Settings(BaseSettings):
         default=10.0, gt=0, validation_alias=AliasChoices("NOTICE_WEBHOOK_TIMEOUT")
     )
     workflow_cache: int = Field(
-        default=20_000, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
+        default=10_000, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
     )
