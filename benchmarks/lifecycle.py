@@ -29,10 +29,10 @@ from typing import Any
 import httpx
 
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
-    ("dispatch", "dispatcher", {"category": "city.street-vending"}),
+    ("dispatch", "dispatcher", {"category": "build.illegal-construction"}),
     ("accept", "unit", {"note": "签收"}),
     ("progress", "unit", {"note": "已到现场"}),
-    ("complete", "unit", {"result": "resolved", "note": "已清理"}),
+    ("complete", "unit", {"result": "resolved", "note": "违建已拆除"}),
     ("recheck", "verifier", {"passed": True, "satisfaction": "satisfied"}),
 ]
 
@@ -66,7 +66,7 @@ async def one_case(
         "external_id": f"BENCH-{uuid.uuid4().hex}",
         "channel": "phone",
         "reporter": {"name": "测试", "phone": "13800000000"},
-        "description": "路口有流动摊贩占道经营",
+        "description": "小区楼顶有人私搭乱建，在天台上盖了一间铁皮房",
         "location": {"address": "湖滨路1号", "grid": "grid-1"},
     }
     auth = {"Authorization": f"Bearer {keys['hotline']}"}
