@@ -20,8 +20,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -37,7 +35,8 @@ from typing import Any
 import httpx
 import yaml
 
-from benchmarks.lifecycle import free_port, percentile, wait_healthy
+from benchmarks.embedded import embedded_system
+from benchmarks.lifecycle import percentile, wait_healthy
 from grievance_flow.catalogue.loader import read_catalogue_data
 
 CLOCK = "classify"
@@ -446,51 +445,19 @@ def main() -> int:
         "--tmp-root", default=None, help="where the temporary data dir goes (e.g. /dev/shm)"
     )
     args = parser.parse_args()
-    grievance = Path(sys.executable).parent / "grievance"
     with tempfile.TemporaryDirectory(prefix="grievance-clocks-", dir=args.tmp_root) as data_dir:
         catalogue = Path(data_dir) / "catalogue.yaml"
         write_catalogue(catalogue, args.classify_minutes, args.escalate_minutes)
-        api_port, temporal_port = free_port(), free_port()
-        launched = time.perf_counter()
-        with (Path(data_dir) / "up.log").open("wb") as log:
-            system = subprocess.Popen(
-                [
-                    str(grievance),
-                    "up",
-                    "--data-dir",
-                    data_dir,
-                    "--port",
-                    str(api_port),
-                    "--temporal-port",
-                    str(temporal_port),
-                    "--catalogue",
-                    str(catalogue),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        try:
-            keys_file = Path(data_dir) / "dev-keys.json"
-            for _ in range(600):
-                if keys_file.exists() or system.poll() is not None:
-                    break
-                time.sleep(0.1)
-            if system.poll() is not None:
-                raise SystemExit(f"grievance up exited with {system.returncode}")
-            asyncio.run(measure(args, f"http://127.0.0.1:{api_port}", data_dir, system, launched))
-        except BaseException:
-            log_lines = (Path(data_dir) / "up.log").read_text("utf-8", "replace").splitlines()
-            print("last lines of grievance up's output:", *log_lines[-40:], sep="\n  ")
-            raise
-        finally:
-            stopping = time.perf_counter()
-            system.send_signal(signal.SIGTERM)
-            code = system.wait(120)
-            print(
-                f"grievance up exited with {code} after SIGTERM "
-                f"({time.perf_counter() - stopping:.1f}s to stop)"
-            )
+        log = Path(data_dir) / "up.log"
+        with embedded_system(Path(data_dir), catalogue=catalogue, log=log) as system:
+            try:
+                asyncio.run(
+                    measure(args, system.api_url, data_dir, system.process, system.launched)
+                )
+            except BaseException:
+                log_lines = log.read_text("utf-8", "replace").splitlines()
+                print("last lines of grievance up's output:", *log_lines[-40:], sep="\n  ")
+                raise
     return 0
 
 

@@ -13,11 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from benchmarks.embedded import embedded_system
+
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("dispatch", "dispatcher", {"category": "build.illegal-construction"}),
     ("accept", "unit", {"note": "签收"}),
@@ -35,14 +33,6 @@ STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("complete", "unit", {"result": "resolved", "note": "违建已拆除"}),
     ("recheck", "verifier", {"passed": True, "satisfaction": "satisfied"}),
 ]
-
-
-def free_port() -> int:
-    """A port nothing listens on now (its +1000 neighbour is checked by ``up``)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def wait_healthy(http: httpx.AsyncClient, patience: float = 120) -> None:
@@ -134,36 +124,12 @@ def main() -> int:
         "--tmp-root", default=None, help="where the temporary data dir goes (e.g. /dev/shm)"
     )
     args = parser.parse_args()
-    grievance = Path(sys.executable).parent / "grievance"
-    with tempfile.TemporaryDirectory(prefix="grievance-bench-", dir=args.tmp_root) as data_dir:
-        api_port, temporal_port = free_port(), free_port()
-        system = subprocess.Popen(
-            [
-                str(grievance),
-                "up",
-                "--data-dir",
-                data_dir,
-                "--port",
-                str(api_port),
-                "--temporal-port",
-                str(temporal_port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            keys_file = Path(data_dir) / "dev-keys.json"
-            for _ in range(600):
-                if keys_file.exists() or system.poll() is not None:
-                    break
-                time.sleep(0.1)
-            keys = json.loads(keys_file.read_text("utf-8"))
-            asyncio.run(drive(f"http://127.0.0.1:{api_port}", keys, args.cases, args.concurrency))
-        finally:
-            system.send_signal(signal.SIGTERM)
-            code = system.wait(60)
-    print(f"grievance up exited with {code} after SIGTERM")
+    with (
+        tempfile.TemporaryDirectory(prefix="grievance-bench-", dir=args.tmp_root) as data_dir,
+        embedded_system(Path(data_dir)) as system,
+    ):
+        keys = json.loads(system.keys_file.read_text("utf-8"))
+        asyncio.run(drive(system.api_url, keys, args.cases, args.concurrency))
     return 0
 
 

@@ -1,0 +1,90 @@
+"""Start and stop ``grievance up`` for a benchmark: free ports, a data dir, SIGTERM at the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A port nothing listens on now (``up`` checks the Temporal port's +1000 itself)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@dataclass
+class EmbeddedSystem:
+    """A running ``grievance up``: its process, API address and data dir."""
+
+    process: subprocess.Popen[bytes]
+    api_url: str
+    data_dir: Path
+    launched: float
+
+    @property
+    def keys_file(self) -> Path:
+        """``dev-keys.json`` of this system."""
+        return self.data_dir / "dev-keys.json"
+
+
+@contextmanager
+def embedded_system(
+    data_dir: Path, *, catalogue: Path | None = None, log: Path | None = None
+) -> Iterator[EmbeddedSystem]:
+    """Run ``grievance up`` in ``data_dir`` until the block ends, then SIGTERM it.
+
+    Waits until ``dev-keys.json`` is written; prints the exit code at the end.
+    """
+    grievance = Path(sys.executable).parent / "grievance"
+    api_port, temporal_port = free_port(), free_port()
+    command = [
+        str(grievance),
+        "up",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(api_port),
+        "--temporal-port",
+        str(temporal_port),
+    ]
+    if catalogue is not None:
+        command += ["--catalogue", str(catalogue)]
+    launched = time.perf_counter()
+    output = log.open("wb") if log is not None else subprocess.DEVNULL
+    try:
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    finally:
+        if log is not None and not isinstance(output, int):
+            output.close()
+    system = EmbeddedSystem(process, f"http://127.0.0.1:{api_port}", data_dir, launched)
+    try:
+        for _ in range(600):
+            if system.keys_file.exists() or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        if process.poll() is not None:
+            raise SystemExit(f"grievance up exited with {process.returncode}")
+        yield system
+    finally:
+        stopping = time.perf_counter()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(120)
+        print(
+            f"grievance up exited with {code} after SIGTERM "
+            f"({time.perf_counter() - stopping:.1f}s to stop)"
+        )
