@@ -35,8 +35,9 @@ def read_dev_keys(data_dir: Path) -> dict[str, Any]:
     return keys
 
 
-async def start_up(processes: Processes, data_dir: Path, port: int, temporal_port: int) -> Command:
-    up = await processes.start(
+def up_args(data_dir: Path, port: int, temporal_port: int) -> list[str]:
+    """``grievance up`` on its own data dir and ports."""
+    return [
         "up",
         "--data-dir",
         str(data_dir),
@@ -44,7 +45,11 @@ async def start_up(processes: Processes, data_dir: Path, port: int, temporal_por
         str(port),
         "--temporal-port",
         str(temporal_port),
-    )
+    ]
+
+
+async def start_up(processes: Processes, data_dir: Path, port: int, temporal_port: int) -> Command:
+    up = await processes.start(*up_args(data_dir, port, temporal_port))
     await wait_until_healthy(f"http://127.0.0.1:{port}", up)
     return up
 
@@ -139,15 +144,7 @@ async def test_up_refuses_a_busy_port(processes: Processes, tmp_path: Path) -> N
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
-        up = await processes.start(
-            "up",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            str(port),
-            "--temporal-port",
-            str(temporal_port),
-        )
+        up = await processes.start(*up_args(data_dir, port, temporal_port))
         code = await up.wait(patience=15.0)
     assert code != 0, up.describe()
     assert str(port) in up.stderr(), up.describe()

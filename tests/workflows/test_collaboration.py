@@ -7,7 +7,6 @@ and the reopen limit, with the real activities and a seconds catalogue.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -49,17 +48,7 @@ from tests.workflows.harness import (
     current,
     dispatch_to,
     events,
-    running_harness,
-    seconds_domain,
 )
-
-
-@pytest.fixture
-async def desk(
-    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine
-) -> AsyncIterator[Harness]:
-    async with running_harness(time_skipping_env, seconds_domain(), sqlite_engine) as harness:
-        yield harness
 
 
 async def refused(handle: Handle, action: Action, command: object) -> ApplicationError:
@@ -70,23 +59,29 @@ async def refused(handle: Handle, action: Action, command: object) -> Applicatio
     return cause
 
 
-async def test_a_clear_text_is_dispatched_automatically_an_unclear_one_waits(desk: Harness) -> None:
-    clear = await desk.file(description=VENDING_TEXT)
+async def test_a_clear_text_is_dispatched_automatically_an_unclear_one_waits(
+    seconds_harness: Harness,
+) -> None:
+    clear = await seconds_harness.file(description=VENDING_TEXT)
     case = await current(clear)
     assert (case.stage, case.unit, case.category) == (Stage.ACCEPT, GRID, "city.street-vending")
     dispatched = next(e for e in await events(clear) if e.type is EventType.DISPATCHED)
     assert dispatched.actor.role is Role.SYSTEM and dispatched.data["auto"] is True
     assert "accept" in case.deadlines and "classify" not in case.deadlines
 
-    unclear = await desk.file(description="我要反映个情况，你们上次说的那个事到现在还没人管")
+    unclear = await seconds_harness.file(
+        description="我要反映个情况，你们上次说的那个事到现在还没人管"
+    )
     case = await current(unclear)
     assert case.stage is Stage.CLASSIFY and case.unit is None
     for handle in (clear, unclear):
         await act(handle, Action.WITHDRAW, WithdrawInput(actor=HOTLINE, reason="done"))
 
 
-async def test_the_return_limit_forces_arbitration_which_cannot_be_returned(desk: Harness) -> None:
-    handle = await desk.file()
+async def test_the_return_limit_forces_arbitration_which_cannot_be_returned(
+    seconds_harness: Harness,
+) -> None:
+    handle = await seconds_harness.file()
     cause = await refused(handle, Action.ARBITRATE, ArbitrateInput(DISPATCHER, GRID, "D"))
     assert cause.type == "Conflict"  # nothing to arbitrate yet: dispatch it
     for reason in ("不属于本网格", "仍不属于本网格"):
@@ -116,8 +111,10 @@ async def test_the_return_limit_forces_arbitration_which_cannot_be_returned(desk
     await act(handle, Action.WITHDRAW, WithdrawInput(actor=HOTLINE, reason="done"))
 
 
-async def test_whistle_and_report_in(desk: Harness, time_skipping_env: WorkflowEnvironment) -> None:
-    handle = await desk.file()
+async def test_whistle_and_report_in(
+    seconds_harness: Harness, time_skipping_env: WorkflowEnvironment
+) -> None:
+    handle = await seconds_harness.file()
     await dispatch_to(handle, GRID)
     await act(handle, Action.ACCEPT, AcceptInput(actor=unit(GRID)))
     summon = WhistleInput(actor=unit(GRID), units=["dept-cg", "dept-ga"], reason="需执法配合")
@@ -150,10 +147,10 @@ async def test_whistle_and_report_in(desk: Harness, time_skipping_env: WorkflowE
 
 
 async def test_merge_closes_the_duplicate_and_the_target_tells_the_hotline_at_close(
-    desk: Harness, sqlite_engine: Engine
+    seconds_harness: Harness, sqlite_engine: Engine
 ) -> None:
-    target = await desk.file()
-    duplicate = await desk.file()
+    target = await seconds_harness.file()
+    duplicate = await seconds_harness.file()
     target_id = (await current(target)).id
     case = await act(duplicate, Action.MERGE, MergeInput(actor=DISPATCHER, into=target_id))
     assert (case.status, case.outcome, case.merged_into) == (
@@ -183,15 +180,17 @@ async def test_merge_closes_the_duplicate_and_the_target_tells_the_hotline_at_cl
     assert [(n.kind, n.data["duplicate"]) for n in notices] == [(NoticeKind.MERGED_CLOSED, case.id)]
 
 
-async def test_intake_lists_possible_duplicates(desk: Harness, sqlite_engine: Engine) -> None:
-    first = await desk.file(grid="grid-3")
+async def test_intake_lists_possible_duplicates(
+    seconds_harness: Harness, sqlite_engine: Engine
+) -> None:
+    first = await seconds_harness.file(grid="grid-3")
     first_id = (await current(first)).id
     for _ in range(50):  # wait for the first case to reach the read model
         if queries.get_case(sqlite_engine, first_id) is not None:
             break
         await asyncio.sleep(0.05)
-    second = await desk.file(grid="grid-3")
-    other_grid = await desk.file(grid="grid-4")
+    second = await seconds_harness.file(grid="grid-3")
+    other_grid = await seconds_harness.file(grid="grid-4")
     suggested = next(e for e in await events(second) if e.type is EventType.SUGGESTED)
     assert suggested.data["possible_duplicates"] == [first_id]
     elsewhere = next(e for e in await events(other_grid) if e.type is EventType.SUGGESTED)
@@ -200,8 +199,10 @@ async def test_intake_lists_possible_duplicates(desk: Harness, sqlite_engine: En
         await act(handle, Action.WITHDRAW, WithdrawInput(actor=HOTLINE, reason="done"))
 
 
-async def test_the_third_failed_recheck_closes_unresolved_and_supervised(desk: Harness) -> None:
-    handle = await desk.file()
+async def test_the_third_failed_recheck_closes_unresolved_and_supervised(
+    seconds_harness: Harness,
+) -> None:
+    handle = await seconds_harness.file()
     await dispatch_to(handle, GRID)
     await act(handle, Action.ACCEPT, AcceptInput(actor=unit(GRID)))
     done = CompleteInput(actor=unit(GRID), result=CompletionResult.RESOLVED, note="已处理")

@@ -7,12 +7,10 @@ exactly and the test server skips straight to it.
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -49,16 +47,7 @@ from tests.workflows.harness import (
     dispatch_to,
     events,
     running_harness,
-    seconds_domain,
 )
-
-
-@pytest.fixture
-async def sla(
-    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine
-) -> AsyncIterator[Harness]:
-    async with running_harness(time_skipping_env, seconds_domain(), sqlite_engine) as harness:
-        yield harness
 
 
 def sla_events(timeline: list[Event]) -> list[tuple[str, str | None]]:
@@ -71,9 +60,9 @@ async def skip(env: WorkflowEnvironment, seconds: float) -> None:
 
 
 async def test_classify_clock_warns_chases_and_escalates_to_the_command_centre(
-    sla: Harness, time_skipping_env: WorkflowEnvironment
+    seconds_harness: Harness, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    handle = await sla.file()
+    handle = await seconds_harness.file()
     await skip(time_skipping_env, 49)  # warn at 48 s
     assert sla_events(await events(handle)) == [("sla_warning", "classify")]
     await skip(time_skipping_env, 12)  # due at 60 s
@@ -103,9 +92,9 @@ async def test_classify_clock_warns_chases_and_escalates_to_the_command_centre(
 
 
 async def test_accept_clock_escalates_tier_by_tier_up_to_a(
-    sla: Harness, time_skipping_env: WorkflowEnvironment
+    seconds_harness: Harness, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    handle = await sla.file()
+    handle = await seconds_harness.file()
     await dispatch_to(handle, GRID)
     # grid-1 (D) → comm-1 (C) → street-1 (B) → district (A) → command centre.
     expected = [("comm-1", "C"), ("street-1", "B"), ("district", "A")]
@@ -135,9 +124,9 @@ async def test_accept_clock_escalates_tier_by_tier_up_to_a(
 
 
 async def test_handle_clock_moves_the_case_to_the_parent_who_must_accept_afresh(
-    sla: Harness, time_skipping_env: WorkflowEnvironment
+    seconds_harness: Harness, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    handle = await sla.file()
+    handle = await seconds_harness.file()
     await dispatch_to(handle, GRID)
     case = await act(handle, Action.ACCEPT, AcceptInput(actor=unit(GRID)))
     assert case.accepted_on_time is True
@@ -164,9 +153,9 @@ async def test_handle_clock_moves_the_case_to_the_parent_who_must_accept_afresh(
 
 
 async def test_recheck_clock_goes_to_the_command_centre(
-    sla: Harness, time_skipping_env: WorkflowEnvironment
+    seconds_harness: Harness, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    handle = await sla.file()
+    handle = await seconds_harness.file()
     await dispatch_to(handle, GRID)
     await act(handle, Action.ACCEPT, AcceptInput(actor=unit(GRID)))
     done = CompleteInput(actor=unit(GRID), result=CompletionResult.RESOLVED, note="已处理")
@@ -202,9 +191,9 @@ async def pending_timers(handle: Handle) -> int:
 
 
 async def test_stages_done_in_time_leave_no_sla_events_and_no_timers(
-    sla: Harness, time_skipping_env: WorkflowEnvironment
+    seconds_harness: Harness, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    handle = await sla.file()
+    handle = await seconds_harness.file()
     await skip(time_skipping_env, 30)
     await dispatch_to(handle, GRID)
     await skip(time_skipping_env, 50)
