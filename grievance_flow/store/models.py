@@ -108,6 +108,32 @@ class NoticeRecord(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(
+        default="pending", index=True, sa_column_kwargs={"server_default": "pending"}
+    )
+    """``pending`` (not tried yet), ``retrying``, ``delivered`` or ``failed`` (final)."""
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ActionRequest(SQLModel, table=True):
+    """The first answer to an action sent with an ``Idempotency-Key`` (SPEC §4a).
+
+    ``body`` is the error body of a refusal, or the unmasked CaseView of a
+    success (masked per reader when it is answered again).
+    """
+
+    __tablename__ = "action_requests"
+
+    case_id: str = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=128)
+    action: str
+    fingerprint: str = Field(max_length=64)
+    """SHA-256 of the action and its body: the same key with another request is refused."""
+    status_code: int
+    body: dict[str, Any] = Field(sa_type=JSONType)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ApiKey(SQLModel, table=True):

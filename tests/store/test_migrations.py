@@ -88,7 +88,7 @@ def test_upgrade_keeps_cases_events_and_keys(engine_at_0001: Engine) -> None:
 
     migrate(engine)
 
-    assert _version(engine) == "0002"
+    assert _version(engine) == "0003"
     # The old document lacks the KPI fields; it still reads back, with their defaults.
     assert get_case(engine, case.id) == case
     assert case_events(engine, case.id) == make_events(3)
@@ -148,3 +148,47 @@ def test_downgrade_keeps_cases_and_their_events(engine_at_0001: Engine) -> None:
         ]
     # On SQLite a table-copying downgrade would have cascaded to the events.
     assert counts == [1, 3]
+
+
+def test_upgrade_to_0003_marks_delivered_notices_and_keeps_pending_ones(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        _move_to(engine, "0002")
+        delivered, pending = make_notice(case_id="c-1"), make_notice(case_id="c-2")
+        delivered.id, pending.id = "c-1:5", "c-2:7"
+        with engine.begin() as connection:
+            notices = sa.Table("notices", sa.MetaData(), autoload_with=connection)
+            for notice, delivered_at in ((delivered, delivered.at), (pending, None)):
+                row = {
+                    "id": notice.id,
+                    "case_id": notice.case_id,
+                    "kind": notice.kind.value,
+                    "recipient_role": notice.recipient_role.value,
+                    "recipient_unit": notice.recipient_unit,
+                    "message": notice.message,
+                    "at": notice.at,
+                    "data": {},
+                    "delivered_at": delivered_at,
+                }
+                if engine.dialect.name == "sqlite":
+                    row = {k: _naive(v) if isinstance(v, datetime) else v for k, v in row.items()}
+                connection.execute(notices.insert(), [row])
+
+        migrate(engine)
+
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT id, status, attempts, last_error FROM notices ORDER BY id"
+            ).all()
+        assert [tuple(row) for row in rows] == [
+            ("c-1:5", "delivered", 0, None),
+            ("c-2:7", "pending", 0, None),
+        ]
+        assert "action_requests" in sa.inspect(engine).get_table_names()
+        _move_to(engine, "0002", down=True)
+        assert "action_requests" not in sa.inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql("SELECT count(*) FROM notices").scalar()
+        assert count == 2
+    finally:
+        engine.dispose()
