@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, Insert, Table, func, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Engine, Table, func, update
 from sqlmodel import Session, col, select
 
+from grievance_flow.store.dialect import insert_for
 from grievance_flow.store.models import NoticeRecord
 from grievance_flow.store.serialization import to_jsonable
 from grievance_flow.workflows.contracts import Notice, NoticeKind, Role
@@ -47,14 +47,7 @@ def record_notice(engine: Engine, notice: Notice) -> bool:
     # retry racing a slow first try) must not both insert or both fail.
     # RETURNING says whether this statement inserted; rowcount is not reliable
     # across drivers for INSERT ... ON CONFLICT DO NOTHING.
-    dialect = engine.dialect.name
-    insert: Insert
-    if dialect == "postgresql":
-        insert = postgresql.insert(_notices).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        insert = sqlite.insert(_notices).on_conflict_do_nothing()
-    else:
-        raise ValueError(f"no notice store for database {dialect!r}")
+    insert = insert_for(engine.dialect.name, _notices).on_conflict_do_nothing()
     with engine.begin() as connection:
         inserted = connection.execute(insert.values(row).returning(_notices.c.id)).first()
     return inserted is not None

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
+from grievance_flow.store.dialect import insert_for
 from grievance_flow.store.models import CaseRecord, EventRecord
 from grievance_flow.store.serialization import case_to_dict, event_to_dict
 from grievance_flow.workflows.contracts import CaseView, Event, Stage, Status
@@ -106,37 +106,18 @@ def event_row(case_id: str, event: Event) -> dict[str, Any]:
 
 def _upsert_case(connection: Connection, row: dict[str, Any]) -> None:
     changed = [name for name in row if name != "id"]
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        pg = postgresql.insert(_cases).values(row)
-        connection.execute(
-            pg.on_conflict_do_update(
-                index_elements=[_cases.c.id],
-                set_={name: pg.excluded[name] for name in changed},
-                where=_cases.c.last_seq <= pg.excluded.last_seq,
-            )
+    insert = insert_for(connection.dialect.name, _cases).values(row)
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=[_cases.c.id],
+            set_={name: insert.excluded[name] for name in changed},
+            # Newer state wins: a late retry of an older projection never rolls back.
+            where=_cases.c.last_seq <= insert.excluded.last_seq,
         )
-    elif dialect == "sqlite":
-        lite = sqlite.insert(_cases).values(row)
-        connection.execute(
-            lite.on_conflict_do_update(
-                index_elements=[_cases.c.id],
-                set_={name: lite.excluded[name] for name in changed},
-                where=_cases.c.last_seq <= lite.excluded.last_seq,
-            )
-        )
-    else:
-        raise ValueError(f"no upsert for database {dialect!r}")
+    )
 
 
 def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
     key = [_events.c.case_id, _events.c.seq]
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        connection.execute(
-            postgresql.insert(_events).on_conflict_do_nothing(index_elements=key), rows
-        )
-    elif dialect == "sqlite":
-        connection.execute(sqlite.insert(_events).on_conflict_do_nothing(index_elements=key), rows)
-    else:
-        raise ValueError(f"no upsert for database {dialect!r}")
+    insert = insert_for(connection.dialect.name, _events)
+    connection.execute(insert.on_conflict_do_nothing(index_elements=key), rows)

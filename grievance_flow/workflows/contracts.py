@@ -565,6 +565,29 @@ class CaseSnapshot:
     events: list[Event]
 
 
+TIMELINE_PAGE_MAX = 1000
+"""The most events one ``timeline`` query answers: a page stays far below gRPC's 4 MB."""
+
+
+@dataclass
+class TimelineQuery:
+    """Query input: events with ``seq`` above ``after_seq``, oldest first, at most ``limit``."""
+
+    after_seq: int = 0
+    limit: int = TIMELINE_PAGE_MAX
+
+
+@dataclass
+class TimelinePage:
+    """Query result: one page of the timeline and the case's newest ``seq``.
+
+    More pages follow while the last event's ``seq`` is below ``last_seq``.
+    """
+
+    events: list[Event]
+    last_seq: int
+
+
 @dataclass
 class CaseResult:
     """Workflow result once the case is closed."""

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from grievance_flow.workflows.collaboration import CollaborationHandlers
     from grievance_flow.workflows.contracts import (
         SYSTEM,
+        TIMELINE_PAGE_MAX,
         AcceptInput,
         Action,
         ActivityName,
@@ -44,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
         SuggestInput,
         Suggestion,
         SuperviseInput,
+        TimelinePage,
+        TimelineQuery,
         WithdrawInput,
     )
     from grievance_flow.workflows.keepers import QUICK, RETRY
@@ -169,6 +172,16 @@ class GrievanceWorkflow(CollaborationHandlers):
     def snapshot(self) -> CaseSnapshot:
         """The live case and its timeline, oldest first."""
         return CaseSnapshot(case=self._file.case, events=self._file.events)
+
+    @workflow.query
+    def timeline(self, page: TimelineQuery) -> TimelinePage:
+        """One page of the timeline, oldest first: a long case never outgrows a query answer."""
+        limit = max(1, min(page.limit, TIMELINE_PAGE_MAX))
+        after = max(0, page.after_seq)
+        # seq is 1-based and gap-free, so it indexes the list directly.
+        return TimelinePage(
+            events=self._file.events[after : after + limit], last_seq=self._file.case.last_seq
+        )
 
     # --- intake receipt -------------------------------------------------------
 
