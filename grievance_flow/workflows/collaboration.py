@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         StageDeadline,
         WhistleInput,
     )
-    from grievance_flow.workflows.keepers import QUICK, RETRY, CaseKeepers
+    from grievance_flow.workflows.keepers import CaseKeepers
     from grievance_flow.workflows.lifecycle import (
         RefusalKind,
         check,
@@ -42,7 +42,9 @@ with workflow.unsafe.imports_passed_through():
         check_extension_request,
         check_report_in,
         check_whistle,
+        next_stage,
     )
+    from grievance_flow.workflows.patches import MERGE_CLOSES_FIRST, MERGE_RECORDS_ONE
     from grievance_flow.workflows.refusals import raise_refusal, refuse, require_text
     from grievance_flow.workflows.sla import REPORT_IN, carry_over
 
@@ -51,6 +53,8 @@ class CollaborationHandlers(CaseKeepers):
     """Updates and the merge signal shared into :class:`GrievanceWorkflow`."""
 
     _policy: CasePolicy
+    _deciding_extension = False
+    """An approved extension's new deadline is being computed (between accept and record)."""
 
     def _check(self, action: Action, actor: Actor) -> None:
         case = self._file.case
@@ -75,7 +79,7 @@ class CollaborationHandlers(CaseKeepers):
             cmd.actor,
             {"unit": cmd.unit, "tier": cmd.tier, "category": case.category, "note": cmd.note},
         )
-        return await self._moved_to(Stage.ACCEPT)
+        return await self._moved_to(next_stage(Action.ARBITRATE))
 
     @arbitrate.validator
     def _validate_arbitrate(self, cmd: ArbitrateInput) -> None:
@@ -88,11 +92,19 @@ class CollaborationHandlers(CaseKeepers):
     async def merge(self, cmd: MergeInput) -> CaseView:
         """Close this case as a duplicate of ``into`` (并单); the target is told by signal."""
         case = self._file.case
-        now = workflow.now()
+        duplicate = DuplicateMerged(
+            case_id=case.id, external_id=case.external_id, merged_at=workflow.now()
+        )
+        if workflow.patched(MERGE_CLOSES_FIRST):
+            # Closed before the first await: an action that arrives while the target
+            # is being told meets a closed case and is refused by its validator.
+            case.merged_into = cmd.into
+            self._record(EventType.MERGED, cmd.actor, {"into": cmd.into})
+            self._targets_to_tell.append((cmd.into, duplicate))
+            return self._close(Outcome.MERGED, cmd.actor)
         try:
             await workflow.get_external_workflow_handle(cmd.into).signal(
-                "duplicate_merged",
-                DuplicateMerged(case_id=case.id, external_id=case.external_id, merged_at=now),
+                "duplicate_merged", duplicate
             )
         except Exception as exc:
             # The API checked the target is open; it can still have finished since.
@@ -118,11 +130,16 @@ class CollaborationHandlers(CaseKeepers):
         if duplicate.case_id in case.merged_cases:
             return  # a re-delivered signal
         case.merged_cases.append(duplicate.case_id)
-        self._record(
-            EventType.MERGED,
-            SYSTEM,
-            {"duplicate": duplicate.case_id, "duplicates": list(case.merged_cases)},
-        )
+        if workflow.patched(MERGE_RECORDS_ONE):
+            # The new duplicate and the count: the whole list in every event made
+            # a storm of n merges cost O(n²) in history and read model.
+            data: dict[str, object] = {
+                "duplicate": duplicate.case_id,
+                "count": len(case.merged_cases),
+            }
+        else:
+            data = {"duplicate": duplicate.case_id, "duplicates": list(case.merged_cases)}
+        self._record(EventType.MERGED, SYSTEM, data)
 
     @workflow.update(name=Action.WHISTLE.value)
     async def whistle(self, cmd: WhistleInput) -> CaseView:
@@ -199,6 +216,12 @@ class CollaborationHandlers(CaseKeepers):
         self._check(Action.EXTEND, cmd.actor)
         require_text(cmd.reason, "reason")
         case = self._file.case
+        if self._deciding_extension:
+            raise refuse(
+                RefusalKind.CONFLICT,
+                "The decision on the previous extension request is being applied; "
+                "ask again in a moment.",
+            )
         handle = case.deadlines.get(Stage.HANDLE.value)
         raise_refusal(
             check_extension_request(
@@ -216,6 +239,8 @@ class CollaborationHandlers(CaseKeepers):
         request = case.extension
         assert request is not None  # the validator requires a pending request
         case.extension = None
+        # Until the decision is recorded below, a new request would overtake it.
+        self._deciding_extension = True
         data: dict[str, object] = {
             "approved": cmd.approve,
             "working_days": request.working_days,
@@ -223,14 +248,12 @@ class CollaborationHandlers(CaseKeepers):
         }
         current = case.deadlines.get(Stage.HANDLE.value)
         if cmd.approve and current is not None:
-            moved = await workflow.execute_local_activity(
-                ActivityName.EXTEND_DEADLINE.value,
+            moved = await self._quick(
+                ActivityName.EXTEND_DEADLINE,
                 ExtendDeadlineInput(
                     case_id=case.id, deadline=current, working_days=request.working_days
                 ),
-                result_type=StageDeadline,
-                start_to_close_timeout=QUICK,
-                retry_policy=RETRY,
+                StageDeadline,
             )
             data |= {
                 "previous_due_at": current.due_at.isoformat(),
@@ -239,6 +262,7 @@ class CollaborationHandlers(CaseKeepers):
             if case.stage is Stage.HANDLE and case.deadlines.get(Stage.HANDLE.value) is current:
                 self._move_clock(moved)
         seq = self._record(EventType.EXTENSION_DECIDED, cmd.actor, data)
+        self._deciding_extension = False
         verdict = "approved" if cmd.approve else "denied"
         due = f"; handle by {data['due_at']}" if "due_at" in data else ""
         self._notify(

@@ -117,6 +117,8 @@ class EventType(StrEnum):
     SUPERVISED = "supervised"
     WITHDRAWN = "withdrawn"
     CLOSED = "closed"
+    SUMMONS_CLOSED = "summons_closed"
+    """Summoned units' report-in clocks stopped without a report-in (the case escalated)."""
 
 
 class CompletionResult(StrEnum):
@@ -595,3 +597,4 @@ class CaseResult:
     case_id: str
     outcome: Outcome
     closed_at: datetime
+

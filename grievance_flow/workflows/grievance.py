@@ -49,10 +49,10 @@ with workflow.unsafe.imports_passed_through():
         TimelineQuery,
         WithdrawInput,
     )
-    from grievance_flow.workflows.keepers import QUICK, RETRY
     from grievance_flow.workflows.lifecycle import (
         check_dispatch,
         check_return,
+        next_stage,
     )
     from grievance_flow.workflows.patches import SUPERVISION_NOTIFIES_UNIT
     from grievance_flow.workflows.refusals import raise_refusal, require_text
@@ -91,8 +91,8 @@ class GrievanceWorkflow(CollaborationHandlers):
                 "urgent": intake.urgent or None,
             },
         )
-        suggestion = await workflow.execute_local_activity(
-            ActivityName.SUGGEST.value,
+        suggestion = await self._quick(
+            ActivityName.SUGGEST,
             SuggestInput(
                 description=intake.description,
                 grid=intake.location.grid,
@@ -100,9 +100,7 @@ class GrievanceWorkflow(CollaborationHandlers):
                 case_id=intake.case_id,
                 filed_at=file.case.created_at,
             ),
-            result_type=Suggestion,
-            start_to_close_timeout=QUICK,
-            retry_policy=RETRY,
+            Suggestion,
         )
         self._policy = suggestion.policy
         # The hotline may have withdrawn the case while the classifier ran.
@@ -111,14 +109,29 @@ class GrievanceWorkflow(CollaborationHandlers):
         self._intake_done = True
 
         keepers = self._start_keepers()
-        await workflow.wait_condition(lambda: file.closed and self._settled())
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(lambda: (file.closed and self._settled()) or self._failed())
+        self._raise_keeper_failure()
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() or self._failed())
+        self._raise_keeper_failure()
         for keeper in keepers:
             keeper.cancel()
         await self._project_once()
         outcome = file.case.outcome or Outcome.WITHDRAWN
         assert file.case.closed_at is not None
         return CaseResult(case_id=file.case.id, outcome=outcome, closed_at=file.case.closed_at)
+
+    def _failed(self) -> bool:
+        # While replaying, a keeper that fails on a history it once ran through
+        # means the code no longer matches the history: let the SDK report that
+        # nondeterminism (or the replay reach live execution) rather than mask it.
+        return self._keeper_failure is not None and not workflow.unsafe.is_replaying()
+
+    def _raise_keeper_failure(self) -> None:
+        # Raised from run, a non-Temporal exception fails the workflow task (not
+        # the case): Temporal shows it and retries the task until a fix is deployed.
+        if self._failed():
+            assert self._keeper_failure is not None
+            raise self._keeper_failure
 
     def _triage(self, suggestion: Suggestion) -> None:
         """Record the suggestion; dispatch it at once when confident and allowed (自动派单)."""
@@ -155,7 +168,7 @@ class GrievanceWorkflow(CollaborationHandlers):
                 "score": top.score,
             },
         )
-        self._enter(Stage.ACCEPT)
+        self._enter(next_stage(Action.DISPATCH))
 
     def _on_time(self, stage: Stage) -> bool | None:
         deadline = self._file.case.deadlines.get(stage.value)
@@ -208,7 +221,7 @@ class GrievanceWorkflow(CollaborationHandlers):
             cmd.actor,
             {"category": cmd.category, "unit": cmd.unit, "tier": cmd.tier, "note": cmd.note},
         )
-        return await self._moved_to(Stage.ACCEPT)
+        return await self._moved_to(next_stage(Action.DISPATCH))
 
     @dispatch.validator
     def _validate_dispatch(self, cmd: DispatchInput) -> None:
@@ -234,7 +247,7 @@ class GrievanceWorkflow(CollaborationHandlers):
         """The assigned unit signs for the case (签收)."""
         self._file.case.accepted_on_time = self._on_time(Stage.ACCEPT)
         self._record(EventType.ACCEPTED, cmd.actor, {"unit": cmd.actor.unit, "note": cmd.note})
-        return await self._moved_to(Stage.HANDLE)
+        return await self._moved_to(next_stage(Action.ACCEPT))
 
     @accept.validator
     def _validate_accept(self, cmd: AcceptInput) -> None:
@@ -252,7 +265,7 @@ class GrievanceWorkflow(CollaborationHandlers):
         )
         # Back in classify nobody holds the case until a dispatcher assigns it again.
         case.unit, case.tier = None, None
-        return await self._moved_to(Stage.CLASSIFY)
+        return await self._moved_to(next_stage(Action.RETURN))
 
     @return_case.validator
     def _validate_return(self, cmd: ReturnInput) -> None:
@@ -281,7 +294,7 @@ class GrievanceWorkflow(CollaborationHandlers):
             cmd.actor,
             {"result": cmd.result.value, "note": cmd.note, "evidence": cmd.evidence or None},
         )
-        return await self._moved_to(Stage.RECHECK)
+        return await self._moved_to(next_stage(Action.COMPLETE))
 
     @complete.validator
     def _validate_complete(self, cmd: CompleteInput) -> None:
@@ -316,7 +329,7 @@ class GrievanceWorkflow(CollaborationHandlers):
             return self._close(Outcome.UNRESOLVED, cmd.actor)
         case.reopens += 1
         self._record(EventType.REOPENED, SYSTEM, {"reopens": case.reopens, "unit": case.unit})
-        return await self._moved_to(Stage.HANDLE)
+        return await self._moved_to(next_stage(Action.RECHECK, passed=False))
 
     @recheck.validator
     def _validate_recheck(self, cmd: RecheckInput) -> None:

@@ -10,12 +10,15 @@ model. Every wait is a ``wait_condition`` recomputed from ``workflow.now()``
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from grievance_flow.workflows.case_file import CaseFile
@@ -25,10 +28,12 @@ with workflow.unsafe.imports_passed_through():
         Actor,
         CaseView,
         DeadlineInput,
+        DuplicateMerged,
         EscalationInput,
         EscalationTarget,
         EventType,
         Notice,
+        NoticeBatch,
         NoticeKind,
         Outcome,
         ProjectInput,
@@ -36,19 +41,35 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         StageDeadline,
     )
+    from grievance_flow.workflows.patches import (
+        LOCAL_ACTIVITY_FALLBACK,
+        NOTICES_BY_CHILD,
+        SUMMONS_CLOSED_ON_ESCALATION,
+    )
     from grievance_flow.workflows.sla import REPORT_IN, Clock, SlaStep, due_step, next_wakeup
+
+T = TypeVar("T")
 
 # Classify, deadline, escalation target and projection are short and local to
 # the worker, so they run as local activities: their results are still recorded
 # in history (a replay reads the recorded deadline), but an action costs one
 # workflow task instead of one per activity, and an Update answers once the read
-# model has it. Notices may wait on a slow webhook, so they are ordinary
-# activities. All are retried until they succeed: an outage must delay a case,
-# never lose it; the cap keeps a long outage from backing off for hours.
+# model has it. A local activity is tried for LOCAL_PATIENCE only: retrying it
+# longer would keep the workflow task alive with heartbeats, three history events
+# every 8 s for every open case during an outage. After that it is handed to the
+# server as a normal activity, whose retries add nothing to the history and go on
+# until it succeeds: an outage must delay a case, never lose it; the cap keeps a
+# long outage from backing off for hours. Notices may wait on a slow webhook, so
+# they are delivered by their own workflow (or, in old cases, an activity).
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=2))
+LOCAL_PATIENCE = timedelta(seconds=6)
+"""Below the 10 s workflow task timeout, so a failing local activity never heartbeats."""
 QUICK = timedelta(seconds=10)
 PROJECTION = timedelta(seconds=30)
 NOTICE = timedelta(seconds=30)
+NOTICE_WORKFLOW = "NoticeDelivery"
+"""The workflow type that delivers a batch of notices (``workflows/notice_delivery.py``)."""
 
 COMMAND_CENTRE = "command-centre"
 """Where an escalation goes when there is no unit above (tier A, classify, recheck)."""
@@ -80,6 +101,12 @@ class CaseKeepers:
         self._clock_version = 0
         self._outbox: list[Notice] = []
         self._projected_seq = 0
+        # Merge targets still to be told of a duplicate merged into them (并单).
+        self._targets_to_tell: list[tuple[str, DuplicateMerged]] = []
+        # The first exception a keeper raised: the run loop re-raises it, so the
+        # workflow task fails visibly and Temporal retries it, instead of a clock
+        # or the projection stopping without a word.
+        self._keeper_failure: BaseException | None = None
 
     # --- lifecycle helpers used by handlers ------------------------------------
 
@@ -167,16 +194,67 @@ class CaseKeepers:
         return (
             not self._clock_queue
             and not self._outbox
+            and not self._targets_to_tell
             and self._projected_seq >= self._file.case.last_seq
         )
 
     def _start_keepers(self) -> list[asyncio.Task[None]]:
         return [
-            asyncio.create_task(self._keep_deadlines()),
-            asyncio.create_task(self._keep_sla()),
-            asyncio.create_task(self._deliver_notices()),
-            asyncio.create_task(self._project()),
+            asyncio.create_task(self._guarded("deadlines", self._keep_deadlines())),
+            asyncio.create_task(self._guarded("sla", self._keep_sla())),
+            asyncio.create_task(self._guarded("notices", self._deliver_notices())),
+            asyncio.create_task(self._guarded("projection", self._project())),
+            asyncio.create_task(self._guarded("merge targets", self._tell_targets())),
         ]
+
+    async def _guarded(self, name: str, keeper: Coroutine[Any, Any, None]) -> None:
+        """Run ``keeper``; keep its exception for the run loop instead of losing it."""
+        try:
+            await keeper
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if self._keeper_failure is None:
+                self._keeper_failure = KeeperFailure(f"the {name} keeper failed: {exc!r}")
+                self._keeper_failure.__cause__ = exc
+
+    async def _quick(
+        self,
+        activity: ActivityName,
+        arg: Any,
+        result_type: type[T],
+        *,
+        start_to_close: timedelta = QUICK,
+    ) -> T:
+        """Run ``activity`` locally; if it keeps failing, hand it to the server to retry."""
+        try:
+            result: T = await workflow.execute_local_activity(
+                activity.value,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=min(start_to_close, LOCAL_PATIENCE),
+                schedule_to_close_timeout=LOCAL_PATIENCE,
+                retry_policy=LOCAL_RETRY,
+            )
+            return result
+        except ActivityError:
+            # Only ever reached by cases that ran into this failure under the new
+            # code: the old, endless local retries never failed.
+            if not workflow.patched(LOCAL_ACTIVITY_FALLBACK):
+                raise
+            workflow.logger.warning(
+                "%s keeps failing on %s; retrying it as a normal activity",
+                activity.value,
+                self._file.case.id,
+            )
+            retried: T = await workflow.execute_activity(
+                activity.value,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=start_to_close,
+                retry_policy=RETRY,
+            )
+            return retried
 
     # --- deadlines ----------------------------------------------------------------
 
@@ -185,8 +263,8 @@ class CaseKeepers:
             await workflow.wait_condition(lambda: bool(self._clock_queue))
             request = self._clock_queue[0]
             case = self._file.case
-            deadline = await workflow.execute_local_activity(
-                ActivityName.DEADLINE.value,
+            deadline = await self._quick(
+                ActivityName.DEADLINE,
                 DeadlineInput(
                     case_id=case.id,
                     stage=request.stage,
@@ -195,9 +273,7 @@ class CaseKeepers:
                     urgent=case.urgent,
                     clock=REPORT_IN if request.summoned else None,
                 ),
-                result_type=StageDeadline,
-                start_to_close_timeout=QUICK,
-                retry_policy=RETRY,
+                StageDeadline,
             )
             self._clock_queue.pop(0)
             self._clocked_ticket = request.ticket
@@ -291,12 +367,10 @@ class CaseKeepers:
         case = self._file.case
         target = EscalationTarget()
         if clock.unit is not None and not clock.is_report_in:
-            target = await workflow.execute_local_activity(
-                ActivityName.ESCALATION_TARGET.value,
+            target = await self._quick(
+                ActivityName.ESCALATION_TARGET,
                 EscalationInput(case_id=case.id, unit=clock.unit),
-                result_type=EscalationTarget,
-                start_to_close_timeout=QUICK,
-                retry_policy=RETRY,
+                EscalationTarget,
             )
             if self._clocks.get(clock.name) is not clock:
                 return  # the unit acted while we looked up its parent: nothing to escalate
@@ -325,6 +399,7 @@ class CaseKeepers:
             return
         # 提级: the parent unit takes the case and must sign for it afresh; the old
         # unit loses it (its actions are refused from now on).
+        self._close_summons(destination)
         case.unit, case.tier = target.unit, target.tier
         case.extension = None
         self._notify(
@@ -337,11 +412,31 @@ class CaseKeepers:
         )
         self._enter(Stage.ACCEPT)
 
-    # --- notices and projection -----------------------------------------------------
+    def _close_summons(self, destination: str) -> None:
+        """Say which summoned units' report-in clocks an escalation out of the stage stops."""
+        stage = self._file.case.stage
+        lapsed = sorted(
+            clock.unit
+            for clock in self._clocks.values()
+            if clock.is_report_in and clock.stage is stage and clock.unit is not None
+        )
+        if lapsed and workflow.patched(SUMMONS_CLOSED_ON_ESCALATION):
+            # They stay summoned (co_units) and may still report in once the new
+            # unit handles the case, but nobody chases them for it any more.
+            self._record(
+                EventType.SUMMONS_CLOSED,
+                SYSTEM,
+                {"units": lapsed, "reason": "escalated", "to": destination},
+            )
+
+    # --- notices, merge targets and projection ----------------------------------------
 
     async def _deliver_notices(self) -> None:
         while True:
             await workflow.wait_condition(lambda: bool(self._outbox))
+            if workflow.patched(NOTICES_BY_CHILD):
+                await self._hand_over_notices()
+                continue
             await workflow.execute_activity(
                 ActivityName.SEND_NOTICE.value,
                 self._outbox[0],
@@ -349,6 +444,49 @@ class CaseKeepers:
                 retry_policy=RETRY,
             )
             self._outbox.pop(0)
+
+    async def _hand_over_notices(self) -> None:
+        """Give every queued notice, as one batch, to a delivery workflow the case abandons.
+
+        The case waits only for the child to start: a receiver that is down delays
+        its notices, never the case's close, and a merge storm's notices go in one
+        workflow instead of one activity each.
+        """
+        batch = list(self._outbox)
+        # Already started: the same batch was handed over before, and is on its way.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await workflow.start_child_workflow(
+                NOTICE_WORKFLOW,
+                NoticeBatch(notices=batch),
+                id=f"notices-{batch[0].id}",
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        del self._outbox[: len(batch)]
+
+    async def _tell_targets(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: bool(self._targets_to_tell))
+            into, duplicate = self._targets_to_tell[0]
+            try:
+                await workflow.get_external_workflow_handle(into).signal(
+                    "duplicate_merged", duplicate
+                )
+            except Exception as exc:
+                # The target closed after the API checked it: it will not answer
+                # this reporter, so the hotline is told to, from here.
+                workflow.logger.warning("merge target %s could not be told: %s", into, exc)
+                case = self._file.case
+                self._notify(
+                    case.last_seq,
+                    NoticeKind.MERGED_CLOSED,
+                    None,
+                    f"并单: case {case.id} was merged into {into}, which had already closed; "
+                    f"call back its reporter with the outcome of {into}.",
+                    {"duplicate": case.id, "target": into, "target_closed": True},
+                    role=Role.HOTLINE,
+                    suffix="merge-target",
+                )
+            self._targets_to_tell.pop(0)
 
     async def _project(self) -> None:
         while True:
@@ -361,10 +499,18 @@ class CaseKeepers:
         last_seq = self._file.case.last_seq
         if self._projected_seq >= last_seq:
             return
-        await workflow.execute_local_activity(
-            ActivityName.PROJECT.value,
+        await self._quick(
+            ActivityName.PROJECT,
             ProjectInput(case=self._file.case, events=self._file.events[self._projected_seq :]),
-            start_to_close_timeout=PROJECTION,
-            retry_policy=RETRY,
+            type(None),
+            start_to_close=PROJECTION,
         )
         self._projected_seq = max(self._projected_seq, last_seq)
+
+
+class KeeperFailure(RuntimeError):
+    """A keeper raised. Not an ``ApplicationError``: it fails the workflow task, not the case.
+
+    Temporal shows the failed task with this message and retries it; the case
+    carries on from its history once the cause is fixed.
+    """

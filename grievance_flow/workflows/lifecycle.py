@@ -357,10 +357,18 @@ def check_extension_decision(*, pending: bool) -> Refusal | None:
     return None
 
 
-def allowed_actions(*, stage: Stage, actor: Actor, assigned_unit: str | None) -> list[Action]:
-    """Return the actions ``actor`` could perform now, in table order."""
-    return [
-        action
-        for action in TRANSITIONS
-        if check(action, stage=stage, actor=actor, assigned_unit=assigned_unit) is None
-    ]
+def next_stage(action: Action, *, passed: bool = True) -> Stage:
+    """The stage ``action`` moves a case to, read from its row's ``to``.
+
+    Args:
+        action: An action whose row moves the case.
+        passed: For a row with two destinations (``recheck``): whether the
+            result held (the first) or not (the second: 重办).
+
+    Raises:
+        ValueError: ``action`` does not move the case.
+    """
+    row = TRANSITIONS[action]
+    if not row.to:
+        raise ValueError(f"'{action.value}' does not move the case")
+    return row.to[0] if passed or len(row.to) == 1 else row.to[1]

@@ -16,3 +16,43 @@ SUPERVISION_NOTIFIES_UNIT = "supervision-notifies-unit"
 
 Added with issue 5. Cases started before it supervise without a notice.
 """
+
+MERGE_CLOSES_FIRST = "merge-closes-first"
+"""并单 closes the duplicate before it tells the target, so nothing can slip in between.
+
+Added with issue 8. ``merge`` used to signal the target first and change the
+case only once the signal was delivered: a ``withdraw``, ``dispatch`` or second
+``merge`` accepted meanwhile passed its validator, and the case closed twice. A
+new case records the merge and closes in the handler, before any await, and the
+signal goes out afterwards (a target that has closed meanwhile is answered for
+by the duplicate itself, with a notice to the hotline).
+"""
+
+MERGE_RECORDS_ONE = "merge-records-one"
+"""A target's ``merged`` event names the new duplicate and the count, not the whole list.
+
+Added with issue 8: copying the list into every event made a merge storm O(n²).
+"""
+
+NOTICES_BY_CHILD = "notices-by-child-workflow"
+"""Notices go out in a ``NoticeDelivery`` child workflow the case abandons, in batches.
+
+Added with issue 8. Delivering them as the case's own activities kept a closed
+case open while a receiver was down, and sent a merge storm's notices one by one.
+"""
+
+SUMMONS_CLOSED_ON_ESCALATION = "summons-closed-on-escalation"
+"""Report-in clocks that an escalation out of handle stops are recorded as ``summons_closed``.
+
+Added with issue 8: they used to vanish without a trace.
+"""
+
+LOCAL_ACTIVITY_FALLBACK = "local-activity-fallback"
+"""A local activity that keeps failing for a few seconds is retried as a normal activity.
+
+Added with issue 8. A local activity retried without end keeps the workflow task
+alive with heartbeats: about three history events every 8 s for every open case
+while the read model is down. A normal activity's retries are kept by the
+server and add nothing to the history, and it is picked up again within
+``RETRY.maximum_interval`` once the database is back.
+"""

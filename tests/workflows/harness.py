@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from grievance_flow.catalogue.loader import parse_catalogue, read_catalogue_data
 from grievance_flow.deadlines.calendar import WorkingCalendar
 from grievance_flow.runtime import Domain
+from grievance_flow.store.notices import list_notices
 from grievance_flow.worker import ACTIVITY_THREADS, build_worker
 from grievance_flow.workflows.contracts import (
     Action,
@@ -24,6 +26,7 @@ from grievance_flow.workflows.contracts import (
     DispatchInput,
     Event,
     EventType,
+    Notice,
 )
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 from tests.builders import DISPATCHER, intake
@@ -92,6 +95,23 @@ async def running_harness(
         )
         async with worker:
             yield Harness(env.client, task_queue, engine)
+
+
+async def delivered_notices(
+    engine: Engine, *, count: int, patience: float = 10.0, **filters: Any
+) -> list[Notice]:
+    """The notices matching ``filters`` once at least ``count`` are stored.
+
+    Notices go out in their own delivery workflow, which may still be running
+    when the case has closed.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    while True:
+        notices, _ = list_notices(engine, limit=500, **filters)
+        if len(notices) >= count or loop.time() > deadline:
+            return notices
+        await asyncio.sleep(0.05)
 
 
 async def current(handle: Handle) -> CaseView:

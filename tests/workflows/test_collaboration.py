@@ -16,7 +16,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.store import queries
-from grievance_flow.store.notices import list_notices
 from grievance_flow.workflows.contracts import (
     AcceptInput,
     Action,
@@ -46,6 +45,7 @@ from tests.workflows.harness import (
     Harness,
     act,
     current,
+    delivered_notices,
     dispatch_to,
     events,
 )
@@ -167,15 +167,15 @@ async def test_merge_closes_the_duplicate_and_the_target_tells_the_hotline_at_cl
     target_case = await current(target)
     assert target_case.merged_cases == [case.id]
     merged = [e for e in await events(target) if e.type is EventType.MERGED]
-    assert merged[0].data["duplicates"] == [case.id]
+    assert merged[0].data == {"duplicate": case.id, "count": 1}
 
     cause = await refused(target, Action.MERGE, MergeInput(actor=DISPATCHER, into=target_id))
     assert cause.type == "InvalidAction"  # into itself
 
     await act(target, Action.WITHDRAW, WithdrawInput(actor=HOTLINE, reason="市民撤回"))
     await target.result()
-    notices, _ = list_notices(
-        sqlite_engine, unit=None, role=Role.HOTLINE, case_id=target_id, limit=10, offset=0
+    notices = await delivered_notices(
+        sqlite_engine, count=1, unit=None, role=Role.HOTLINE, case_id=target_id
     )
     assert [(n.kind, n.data["duplicate"]) for n in notices] == [(NoticeKind.MERGED_CLOSED, case.id)]
 

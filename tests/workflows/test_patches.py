@@ -17,7 +17,6 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
-from grievance_flow.store.notices import list_notices
 from grievance_flow.workflows.contracts import (
     AcceptInput,
     Action,
@@ -33,6 +32,7 @@ from tests.workflows.harness import (
     GRID,
     Harness,
     act,
+    delivered_notices,
     dispatch_to,
     running_harness,
     seconds_domain,
@@ -121,7 +121,7 @@ async def test_a_new_case_notifies_the_unit_when_supervised(desk: Harness) -> No
     await act(handle, Action.WITHDRAW, WithdrawInput(actor=HOTLINE, reason="done"))
     case_id = (await handle.result()).case_id
 
-    notices, _ = list_notices(desk.engine, case_id=case_id)
+    notices = await delivered_notices(desk.engine, count=1, case_id=case_id)
     supervision = [n for n in notices if n.kind is NoticeKind.SUPERVISION]
     assert [(n.recipient_unit, n.data) for n in supervision] == [(GRID, {"note": "市民多次来电"})]
     history = await handle.fetch_history()
