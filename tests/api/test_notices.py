@@ -138,3 +138,8 @@ async def test_a_key_is_required(api: Api) -> None:
 async def test_bad_paging_is_refused(api: Api, params: dict[str, int]) -> None:
     body = await notices(api, Role.DISPATCHER, expect=422, **params)
     assert body["error"] == "ValidationError"
+
+
+async def test_a_huge_offset_is_refused_not_a_server_error(api: Api) -> None:
+    body = await notices(api, Role.DISPATCHER, expect=422, offset=2**63)
+    assert body["error"] == "ValidationError"

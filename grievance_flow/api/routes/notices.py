@@ -16,6 +16,9 @@ from grievance_flow.workflows.contracts import Notice, Role
 
 router = APIRouter(prefix="/v1", tags=["notices"])
 
+MAX_OFFSET = 2_147_483_647
+"""The largest ``offset`` accepted (a 32-bit integer, which every database holds)."""
+
 READERS = frozenset({Role.UNIT, Role.HOTLINE, Role.DISPATCHER, Role.AUDITOR, Role.ADMIN})
 """Units and the hotline read their own notices; the command centre and inspectors read all."""
 
@@ -32,7 +35,8 @@ async def read_notices(
     case_id: str | None = None,
     unit: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded so no offset reaches the database as an integer it cannot hold.
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> NoticeList:
     """Notices newest first. A unit and the hotline see only those addressed to them;
     dispatcher, auditor and admin see all, optionally those to one ``unit`` or case."""
