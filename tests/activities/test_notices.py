@@ -154,9 +154,11 @@ def test_a_500_is_retried_and_recorded_then_delivered(engine: Engine) -> None:
 def test_retry_after_sets_the_next_retry_delay(
     engine: Engine, header: str, delay: timedelta
 ) -> None:
-    with WebhookReceiver([(429, {"Retry-After": header})]) as receiver:
-        with pytest.raises(ApplicationError) as error:
-            send(activities_for(engine, receiver))
+    with (
+        WebhookReceiver([(429, {"Retry-After": header})]) as receiver,
+        pytest.raises(ApplicationError) as error,
+    ):
+        send(activities_for(engine, receiver))
     assert error.value.next_retry_delay == delay
     assert state(engine).status is DeliveryStatus.RETRYING
 
@@ -165,9 +167,11 @@ def test_retry_after_as_an_http_date(engine: Engine) -> None:
     # The date is read against the wall clock (the receiver's and ours), so
     # the header is built from it: two minutes from now, to the second.
     when = format_datetime(datetime.now(UTC) + timedelta(minutes=2), usegmt=True)
-    with WebhookReceiver([(503, {"Retry-After": when})]) as receiver:
-        with pytest.raises(ApplicationError) as error:
-            send(activities_for(engine, receiver))
+    with (
+        WebhookReceiver([(503, {"Retry-After": when})]) as receiver,
+        pytest.raises(ApplicationError) as error,
+    ):
+        send(activities_for(engine, receiver))
     requested = error.value.next_retry_delay
     assert requested is not None
     assert timedelta(seconds=60) < requested <= timedelta(minutes=2)
