@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from grievance_flow.notify.channels import DeliveryError
 from grievance_flow.notify.notifier import Notifier
@@ -126,8 +126,19 @@ class NoticeActivities:
             # Past the window's end there is no point waiting: the next attempt
             # then only marks the notice failed.
             delay = min(err.retry_after, remaining + timedelta(seconds=1))
+        activity.logger.info(
+            "notice %s not delivered, will retry%s: %s",
+            notice.id,
+            f" in {delay}" if delay is not None else "",
+            err.reason,
+        )
         raise ApplicationError(
-            f"notice {notice.id}: {err.reason}", type=RETRY_ERROR_TYPE, next_retry_delay=delay
+            f"notice {notice.id}: {err.reason}",
+            type=RETRY_ERROR_TYPE,
+            next_retry_delay=delay,
+            # Expected while a receiver is down: logged above in one line, not as
+            # a traceback per attempt, and not counted as an activity failure.
+            category=ApplicationErrorCategory.BENIGN,
         ) from err
 
     def _give_up(self, notice: Notice, state: NoticeDelivery, now: datetime) -> None:
