@@ -10,6 +10,7 @@ the time-skipping server ignores a failure's ``next_retry_delay``.)
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,12 +28,23 @@ from temporalio.worker import Worker
 
 from grievance_flow.notify import LogChannel, Notifier, WebhookChannel
 from grievance_flow.runtime import load_domain
-from grievance_flow.store.notices import DeliveryStatus, NoticeDelivery, delivery_of
+from grievance_flow.store.notices import DeliveryStatus, NoticeDelivery, delivery_of, list_notices
 from grievance_flow.worker import ACTIVITY_THREADS, build_worker
-from grievance_flow.workflows.contracts import ActivityName, Notice, NoticeBatch, NoticeKind
+from grievance_flow.workflows.contracts import (
+    AcceptInput,
+    Action,
+    ActivityName,
+    Notice,
+    NoticeBatch,
+    NoticeKind,
+    SuperviseInput,
+    WithdrawInput,
+)
 from grievance_flow.workflows.notice_delivery import BATCH_PER_RUN, NoticeDeliveryWorkflow
+from tests.builders import DISPATCHER, HOTLINE, unit
 from tests.store.factories import make_notice
 from tests.webhooks import WebhookReceiver
+from tests.workflows.harness import GRID, Harness, act, dispatch_to
 
 WINDOW = timedelta(minutes=5)
 
@@ -204,6 +216,28 @@ async def test_a_long_batch_continues_as_new_and_delivers_every_notice(
     assert {state(sqlite_engine, n).status for n in batch} == {DeliveryStatus.DELIVERED}
     # The last run's history holds only the notices left after the first run.
     assert len(started(history)) == 3
+
+
+async def test_a_case_whose_receiver_answers_404_still_closes(
+    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine
+) -> None:
+    # Issue 8 item 6, on the case's own notice path (a case that delivers from
+    # its outbox with unlimited retries, as every case started so far does):
+    # the 404 is final, the activity completes and the case's workflow ends.
+    with WebhookReceiver([404] * 10) as receiver:
+        async with delivering(time_skipping_env, sqlite_engine, receiver) as queue:
+            desk = Harness(time_skipping_env.client, queue, sqlite_engine)
+            handle = await desk.file()
+            await dispatch_to(handle, GRID)
+            await act(handle, Action.ACCEPT, AcceptInput(actor=unit(GRID)))
+            await act(handle, Action.SUPERVISE, SuperviseInput(actor=DISPATCHER, note="督办"))
+            await act(handle, Action.WITHDRAW, WithdrawInput(actor=HOTLINE, reason="已解决"))
+            result = await asyncio.wait_for(handle.result(), timeout=60)
+
+    [supervision] = list_notices(sqlite_engine, case_id=result.case_id)[0]
+    failed = state(sqlite_engine, supervision)
+    assert (failed.status, failed.attempts) == (DeliveryStatus.FAILED, 1)
+    assert [d.body["id"] for d in receiver.deliveries] == [supervision.id]
 
 
 failing_ids: set[str] = set()
