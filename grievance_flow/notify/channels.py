@@ -47,7 +47,8 @@ class Channel(Protocol):
         should let receivers recognise repeats by ``notice.id``.
 
         Raises:
-            DeliveryError: The notice was not delivered.
+            DeliveryError: The notice was not delivered; ``retryable=False``
+                when trying again cannot help.
         """
         ...
 
