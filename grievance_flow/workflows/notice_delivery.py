@@ -34,8 +34,22 @@ DELIVERY_SCHEDULE_TO_CLOSE = timedelta(hours=25)
 """Above the longest delivery window (24 h, Settings) by more than the longest back-off,
 so the activity, not this timeout, ends a delivery and records why."""
 
+DELIVERY_WORKFLOW_ID_PREFIX = "notices-"
+"""A delivery's workflow id is this and its first notice's id (``notices-<case>:<seq>``)."""
+
 BATCH_PER_RUN = 100
 """Notices delivered per run before continuing as new, to keep each history small."""
+
+
+def delivery_workflow_id(batch: NoticeBatch) -> str:
+    """The workflow id of the delivery of ``batch``: stable, so starting it twice is refused.
+
+    Raises:
+        ValueError: The batch is empty.
+    """
+    if not batch.notices:
+        raise ValueError("an empty batch of notices has nothing to deliver")
+    return f"{DELIVERY_WORKFLOW_ID_PREFIX}{batch.notices[0].id}"
 
 
 @workflow.defn(name="NoticeDelivery")

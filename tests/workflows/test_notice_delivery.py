@@ -24,7 +24,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHistory
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from grievance_flow.notify import LogChannel, Notifier, WebhookChannel
 from grievance_flow.runtime import load_domain
@@ -40,7 +40,11 @@ from grievance_flow.workflows.contracts import (
     SuperviseInput,
     WithdrawInput,
 )
-from grievance_flow.workflows.notice_delivery import BATCH_PER_RUN, NoticeDeliveryWorkflow
+from grievance_flow.workflows.notice_delivery import (
+    BATCH_PER_RUN,
+    NoticeDeliveryWorkflow,
+    delivery_workflow_id,
+)
 from tests.builders import DISPATCHER, HOTLINE, unit
 from tests.store.factories import make_notice
 from tests.webhooks import WebhookReceiver
@@ -83,14 +87,18 @@ async def notices(env: WorkflowEnvironment, count: int = 1) -> list[Notice]:
 
 async def deliver(client: Client, task_queue: str, batch: Sequence[Notice]) -> WorkflowHistory:
     """Run the delivery to its end, as a case's abandoned child would; return its history."""
+    notices = NoticeBatch(notices=list(batch))
     handle = await client.start_workflow(
         NoticeDeliveryWorkflow.run,
-        NoticeBatch(notices=list(batch)),
-        id=f"notices-{batch[0].id}",
+        notices,
+        id=delivery_workflow_id(notices),
         task_queue=task_queue,
     )
     await handle.result()
-    return await handle.fetch_history()
+    history = await handle.fetch_history()
+    # Deterministic: today's code replays what it recorded.
+    await Replayer(workflows=[NoticeDeliveryWorkflow]).replay_workflow(history)
+    return history
 
 
 def state(engine: Engine, notice: Notice) -> NoticeDelivery:
@@ -238,6 +246,13 @@ async def test_a_case_whose_receiver_answers_404_still_closes(
     failed = state(sqlite_engine, supervision)
     assert (failed.status, failed.attempts) == (DeliveryStatus.FAILED, 1)
     assert [d.body["id"] for d in receiver.deliveries] == [supervision.id]
+
+
+def test_a_delivery_is_named_after_its_first_notice() -> None:
+    batch = NoticeBatch(notices=[make_notice("grievance-X:7:a"), make_notice("grievance-X:7:b")])
+    assert delivery_workflow_id(batch) == "notices-grievance-X:7:a"
+    with pytest.raises(ValueError, match="empty"):
+        delivery_workflow_id(NoticeBatch(notices=[]))
 
 
 failing_ids: set[str] = set()
