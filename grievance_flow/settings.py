@@ -6,9 +6,10 @@ the environment later, and workflow code never does.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grievance_flow.workflows.contracts import TASK_QUEUE
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
             every notice (chase, escalation, extension decision) there as JSON.
         notice_webhook_timeout: ``NOTICE_WEBHOOK_TIMEOUT``, seconds one webhook
             attempt may take before it counts as failed (and is retried).
+        notice_delivery_window: ``NOTICE_DELIVERY_WINDOW`` (seconds, or an ISO
+            8601 duration such as ``PT6H``), how long after it was due a notice
+            is retried before it is marked ``failed``; at most 24 hours.
     """
 
     model_config = SettingsConfigDict(extra="ignore")
@@ -58,6 +62,26 @@ class Settings(BaseSettings):
     notice_webhook_timeout: float = Field(
         default=10.0, gt=0, validation_alias=AliasChoices("NOTICE_WEBHOOK_TIMEOUT")
     )
+    # At most 24 h (SPEC §10): the delivery workflow's schedule-to-close timeout
+    # (workflows/notice_delivery.py) is a fixed 25 h, so a longer window would be
+    # cut short by Temporal before the activity could mark the notice failed.
+    notice_delivery_window: timedelta = Field(
+        default=timedelta(hours=24),
+        gt=timedelta(0),
+        le=timedelta(hours=24),
+        validation_alias=AliasChoices("NOTICE_DELIVERY_WINDOW"),
+    )
     workflow_cache: int = Field(
         default=10_000, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
     )
+
+    @field_validator("notice_delivery_window", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """Read a plain number (``"3600"``, from the environment) as seconds."""
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                return value  # an ISO 8601 duration, or an error pydantic reports
+        return value

@@ -21,6 +21,7 @@ from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
 from grievance_flow.settings import Settings
 from grievance_flow.workflows.grievance import GrievanceWorkflow
+from grievance_flow.workflows.notice_delivery import NoticeDeliveryWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[GrievanceWorkflow],
+        workflows=[GrievanceWorkflow, NoticeDeliveryWorkflow],
         activities=[
             classification.suggest_category,
             deadlines.compute_deadline,

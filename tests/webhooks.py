@@ -11,6 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+Answer = int | tuple[int, dict[str, str]]
+"""A status, or a status and the headers to send with it (e.g. ``Retry-After``)."""
+
 
 @dataclass
 class Delivery:
@@ -24,10 +27,11 @@ class Delivery:
 class WebhookReceiver:
     """Answers each POST with the next of ``statuses`` (then 204), recording what came.
 
-    Binds port 0, so the OS picks a free port; use as a context manager.
+    Each answer is a status or ``(status, headers)``. Binds port 0, so the OS
+    picks a free port; use as a context manager.
     """
 
-    def __init__(self, statuses: Iterable[int] = (), *, delay: float = 0.0) -> None:
+    def __init__(self, statuses: Iterable[Answer] = (), *, delay: float = 0.0) -> None:
         self.deliveries: list[Delivery] = []
         self._statuses = list(statuses)
         self._delay = delay
@@ -42,10 +46,11 @@ class WebhookReceiver:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/hooks/notices"
 
-    def _answer(self, delivery: Delivery) -> int:
+    def _answer(self, delivery: Delivery) -> tuple[int, dict[str, str]]:
         with self._lock:
             self.deliveries.append(delivery)
-            return self._statuses.pop(0) if self._statuses else 204
+            answer = self._statuses.pop(0) if self._statuses else 204
+        return answer if isinstance(answer, tuple) else (answer, {})
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -54,11 +59,13 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"null")
-                status = receiver._answer(
+                status, headers = receiver._answer(
                     Delivery(path=self.path, headers=dict(self.headers.items()), body=body)
                 )
                 time.sleep(receiver._delay)
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

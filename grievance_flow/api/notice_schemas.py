@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from grievance_flow.store.notices import DeliveryStatus
 from grievance_flow.workflows.contracts import NoticeKind, Role
 
 
@@ -21,6 +22,15 @@ class NoticePublic(BaseModel):
     message: str
     at: datetime
     data: dict[str, Any]
+    status: DeliveryStatus = Field(
+        description="pending (not tried yet), retrying, delivered or failed (given up for good)"
+    )
+    attempts: int = Field(description="Delivery attempts made so far")
+    last_error: str | None = Field(
+        description="Why the last failed attempt failed (a status or transport error)"
+    )
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
 
 
 class NoticeList(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Protocol
 
 from grievance_flow.workflows.contracts import Notice
@@ -11,7 +12,28 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryError(RuntimeError):
-    """A channel could not deliver a notice; the caller should try again later."""
+    """A channel could not deliver a notice, and whether trying again may help.
+
+    The message is the reason as it may be stored and shown (``last_error``):
+    a status or transport failure, never a URL's query or user info, never the
+    notice's contents.
+
+    Attributes:
+        reason: The message.
+        retryable: True for a failure that may pass (a timeout, a refused
+            connection, 5xx, 408, 429); False when the receiver's answer is
+            final (any other 4xx, a redirect).
+        retry_after: How long the receiver asked us to wait (``Retry-After``
+            on 429 or 503), if it said.
+    """
+
+    def __init__(
+        self, reason: str, *, retryable: bool = True, retry_after: timedelta | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class Channel(Protocol):
@@ -25,7 +47,8 @@ class Channel(Protocol):
         should let receivers recognise repeats by ``notice.id``.
 
         Raises:
-            DeliveryError: The notice was not delivered.
+            DeliveryError: The notice was not delivered; ``retryable=False``
+                when trying again cannot help.
         """
         ...
 

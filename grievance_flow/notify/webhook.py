@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 
+from grievance_flow.notify.answers import classify_answer
 from grievance_flow.notify.channels import DeliveryError
 from grievance_flow.store.serialization import to_jsonable
 from grievance_flow.workflows.contracts import Notice
@@ -14,9 +17,12 @@ USER_AGENT = "grievance-flow-notifier"
 class WebhookChannel:
     """Posts ``{id, case_id, kind, recipient_role, recipient_unit, message, at, data}``.
 
-    Any 2xx answer counts as delivered; anything else, or no answer within
-    ``timeout`` seconds, raises :class:`DeliveryError`. The notice id goes in the
-    ``Idempotency-Key`` header, since a retried activity may post it again.
+    A 2xx answer counts as delivered. Anything else raises a
+    :class:`DeliveryError` that says whether to try again
+    (:mod:`grievance_flow.notify.answers`): no answer within ``timeout``
+    seconds, a transport error, 5xx, 408 and 429 are retryable; any other
+    answer is final. The notice id goes in the ``Idempotency-Key`` header,
+    since a retried activity may post it again.
     """
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
@@ -31,15 +37,20 @@ class WebhookChannel:
         self._url = url
         self._timeout = timeout
         # Errors name only the origin and path: the URL may carry a token in its
-        # query or user info, and error messages end up in Temporal histories.
+        # query or user info, and error messages end up in Temporal histories
+        # and in the read model's ``last_error``.
         port = f":{parsed.port}" if parsed.port is not None else ""
         self._where = f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"
+        self._secrets = [
+            part for part in (url, parsed.query.decode(), parsed.userinfo.decode()) if part
+        ]
 
     def deliver(self, notice: Notice) -> None:
         """POST the notice; raise unless the receiver answers 2xx.
 
         Raises:
-            DeliveryError: A transport error, a timeout or a non-2xx answer.
+            DeliveryError: A transport error, a timeout or a non-2xx answer;
+                ``retryable`` and ``retry_after`` say whether and when to try again.
         """
         # A client per delivery: notices are rare (chases, escalations), and it
         # spares the worker a shared connection pool to close on shutdown.
@@ -52,9 +63,22 @@ class WebhookChannel:
             )
         except httpx.HTTPError as exc:
             raise DeliveryError(
-                f"notice {notice.id}: webhook {self._where} unreachable: {exc}"
+                f"webhook {self._where} unreachable: {self._transport_reason(exc)}",
+                retryable=True,
             ) from exc
-        if not response.is_success:
-            raise DeliveryError(
-                f"notice {notice.id}: webhook {self._where} answered {response.status_code}"
-            )
+        failure = classify_answer(
+            response.status_code,
+            retry_after=response.headers.get("Retry-After"),
+            now=datetime.now(UTC),
+            where=self._where,
+        )
+        if failure is not None:
+            raise failure
+
+    def _transport_reason(self, exc: httpx.HTTPError) -> str:
+        """The exception's kind and text, with the URL and its secret parts cut out."""
+        text = str(exc)
+        for secret in self._secrets:
+            text = text.replace(secret, self._where if secret == self._url else "…")
+        name = type(exc).__name__
+        return f"{name}: {text}" if text else name

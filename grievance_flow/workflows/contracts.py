@@ -598,3 +598,14 @@ class CaseResult:
     outcome: Outcome
     closed_at: datetime
 
+
+@dataclass
+class NoticeBatch:
+    """Workflow input of ``NoticeDelivery``: notices to deliver, in this order.
+
+    A case hands its notices over in one batch (e.g. the notices for all its
+    merged duplicates at close) to a child workflow it abandons, so no
+    delivery keeps the case open.
+    """
+
+    notices: list[Notice]

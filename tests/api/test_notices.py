@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from grievance_flow.store.notices import record_notice
+from grievance_flow.store.notices import (
+    mark_delivered,
+    mark_failed,
+    mark_retrying,
+    record_notice,
+)
 from grievance_flow.workflows.contracts import Notice, NoticeKind, Role
 from tests.api.conftest import Api
 from tests.store.factories import T0, make_notice
@@ -67,6 +72,11 @@ async def test_a_unit_sees_only_its_own_notices(api: Api, case_notices: list[Not
                 "message": to_grid.message,
                 "at": "2026-03-02T01:00:00Z",
                 "data": to_grid.data,
+                "status": "pending",
+                "attempts": 0,
+                "last_error": None,
+                "last_attempt_at": None,
+                "delivered_at": None,
             }
         ],
         "total": 1,
@@ -134,7 +144,72 @@ async def test_a_key_is_required(api: Api) -> None:
     assert response.json()["error"] == "Unauthorized"
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"offset": -1}])
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 501}, {"offset": -1}, {"offset": 2_147_483_648}]
+)
 async def test_bad_paging_is_refused(api: Api, params: dict[str, int]) -> None:
     body = await notices(api, Role.DISPATCHER, expect=422, **params)
     assert body["error"] == "ValidationError"
+
+
+async def test_a_huge_offset_is_refused_not_a_server_error(api: Api) -> None:
+    body = await notices(api, Role.DISPATCHER, expect=422, offset=2**63)
+    assert body["error"] == "ValidationError"
+
+
+async def test_each_notice_shows_how_its_delivery_stands(
+    api: Api, case_notices: list[Notice]
+) -> None:
+    to_grid, to_community, to_centre = case_notices
+    first, second = T0 + timedelta(seconds=5), T0 + timedelta(seconds=9)
+    await asyncio.to_thread(
+        mark_failed, api.engine, to_grid.id, first, "webhook http://h/n answered 404"
+    )
+    await asyncio.to_thread(
+        mark_retrying, api.engine, to_community.id, first, "webhook http://h/n answered 500"
+    )
+    await asyncio.to_thread(mark_delivered, api.engine, to_community.id, second)
+
+    page = await notices(api, Role.DISPATCHER, case_id=to_grid.case_id)
+    shown = {
+        item["id"]: (item["status"], item["attempts"], item["last_error"], item["delivered_at"])
+        for item in page["items"]
+    }
+    assert shown == {
+        to_grid.id: ("failed", 1, "webhook http://h/n answered 404", None),
+        to_community.id: (
+            "delivered",
+            2,
+            "webhook http://h/n answered 500",
+            "2026-03-02T01:00:09Z",
+        ),
+        to_centre.id: ("pending", 0, None, None),
+    }
+
+
+async def test_failed_notices_are_listed_by_status(api: Api, case_notices: list[Notice]) -> None:
+    to_grid, to_community, _ = case_notices
+    case_id = to_grid.case_id
+    for notice in (to_grid, to_community):
+        await asyncio.to_thread(mark_failed, api.engine, notice.id, T0, "answered 410")
+
+    failed = await notices(api, Role.AUDITOR, case_id=case_id, status="failed")
+    assert (_ids(failed), failed["total"]) == ([to_community.id, to_grid.id], 2)
+    # A unit sees its own failed notices, and no one else's.
+    assert _ids(await notices(api, "grid-1", case_id=case_id, status="failed")) == [to_grid.id]
+    pending = await notices(api, Role.DISPATCHER, case_id=case_id, status="pending")
+    assert pending["total"] == 1
+    assert await notices(api, Role.DISPATCHER, case_id=case_id, status="delivered") == {
+        "items": [],
+        "total": 0,
+    }
+
+
+async def test_an_unknown_status_is_refused(api: Api) -> None:
+    body = await notices(api, Role.DISPATCHER, expect=422, status="lost")
+    assert body["error"] == "ValidationError"
+
+
+async def test_the_largest_offset_is_accepted(api: Api) -> None:
+    page = await notices(api, Role.DISPATCHER, offset=2_147_483_647)
+    assert page["items"] == []

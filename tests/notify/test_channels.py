@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import socket
+from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from grievance_flow.notify import (
     DeliveryError,
@@ -50,14 +52,28 @@ def test_webhook_posts_the_notice_as_json() -> None:
     assert delivery.headers["Idempotency-Key"] == NOTICE.id
 
 
-@pytest.mark.parametrize("status", [500, 503, 404, 302])
-def test_a_non_2xx_answer_raises(status: int) -> None:
+@pytest.mark.parametrize(
+    ("status", "retryable"), [(500, True), (503, True), (429, True), (404, False), (302, False)]
+)
+def test_a_non_2xx_answer_raises_saying_whether_to_retry(status: int, retryable: bool) -> None:
     with (
         WebhookReceiver([status]) as receiver,
-        pytest.raises(DeliveryError, match=f"answered {status}"),
+        pytest.raises(DeliveryError, match=f"answered {status}") as error,
     ):
         WebhookChannel(receiver.url, timeout=5).deliver(NOTICE)
     assert len(receiver.deliveries) == 1
+    assert error.value.retryable is retryable
+    assert error.value.reason == f"webhook {receiver.url} answered {status}"
+
+
+def test_retry_after_comes_back_with_the_error() -> None:
+    with (
+        WebhookReceiver([(429, {"Retry-After": "42"})]) as receiver,
+        pytest.raises(DeliveryError) as error,
+    ):
+        WebhookChannel(receiver.url, timeout=5).deliver(NOTICE)
+    assert error.value.retryable
+    assert error.value.retry_after == timedelta(seconds=42)
 
 
 def test_an_unreachable_receiver_raises() -> None:
@@ -65,16 +81,18 @@ def test_an_unreachable_receiver_raises() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     # Nothing listens there any more.
-    with pytest.raises(DeliveryError, match="unreachable"):
+    with pytest.raises(DeliveryError, match="unreachable: ConnectError") as error:
         WebhookChannel(f"http://127.0.0.1:{port}/hooks", timeout=5).deliver(NOTICE)
+    assert error.value.retryable
 
 
 def test_a_slow_receiver_times_out() -> None:
     with (
         WebhookReceiver(delay=1.0) as receiver,
-        pytest.raises(DeliveryError, match="unreachable"),
+        pytest.raises(DeliveryError, match="unreachable: ReadTimeout") as error,
     ):
         WebhookChannel(receiver.url, timeout=0.2).deliver(NOTICE)
+    assert error.value.retryable
 
 
 def test_errors_do_not_reveal_secrets_in_the_url() -> None:
@@ -84,6 +102,18 @@ def test_errors_do_not_reveal_secrets_in_the_url() -> None:
             WebhookChannel(secret_url, timeout=5).deliver(NOTICE)
     assert "s3cret" not in str(error.value) and "pa55" not in str(error.value)
     assert "/hooks/notices" in str(error.value)
+
+
+def test_transport_errors_do_not_reveal_secrets_in_the_url() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(DeliveryError) as error:
+        WebhookChannel(f"http://hook:pa55@127.0.0.1:{port}/h?token=s3cret", timeout=5).deliver(
+            NOTICE
+        )
+    assert "s3cret" not in error.value.reason and "pa55" not in error.value.reason
+    assert error.value.reason.startswith(f"webhook http://127.0.0.1:{port}/h unreachable")
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/hooks", "hooks.example.org/notices", ""])
@@ -138,3 +168,26 @@ def test_the_webhook_is_on_only_when_configured(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("NOTICE_WEBHOOK_URL", "https://hooks.example.org/12345")
     log, webhook = build_notifier(Settings()).channels
     assert isinstance(log, LogChannel) and isinstance(webhook, WebhookChannel)
+
+
+@pytest.mark.parametrize(
+    ("value", "window"),
+    [(None, timedelta(hours=24)), ("600", timedelta(minutes=10)), ("PT6H", timedelta(hours=6))],
+)
+def test_the_delivery_window_is_configured(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, window: timedelta
+) -> None:
+    if value is None:
+        monkeypatch.delenv("NOTICE_DELIVERY_WINDOW", raising=False)
+    else:
+        monkeypatch.setenv("NOTICE_DELIVERY_WINDOW", value)
+    assert build_notifier(Settings()).delivery_window == window
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "90000", "P2D", "a day"])
+def test_a_delivery_window_outside_24_hours_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("NOTICE_DELIVERY_WINDOW", value)
+    with pytest.raises(ValidationError, match="NOTICE_DELIVERY_WINDOW"):
+        Settings()

@@ -10,7 +10,18 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from grievance_flow.store.models import NoticeRecord
-from grievance_flow.store.notices import is_delivered, list_notices, mark_delivered, record_notice
+from grievance_flow.store.notices import (
+    DeliveryStatus,
+    NoticeDelivery,
+    delivery_of,
+    is_delivered,
+    list_deliveries,
+    list_notices,
+    mark_delivered,
+    mark_failed,
+    mark_retrying,
+    record_notice,
+)
 from grievance_flow.workflows.contracts import Notice, NoticeKind, Role
 from tests.store.factories import T0, make_notice
 
@@ -96,8 +107,107 @@ def test_delivery_is_marked_once_at_the_first_time(engine: Engine) -> None:
 
 def test_unknown_notices_are_not_delivered(engine: Engine) -> None:
     mark_delivered(engine, "no-such-notice", T0)
+    mark_retrying(engine, "no-such-notice", T0, "answered 500")
+    mark_failed(engine, "no-such-notice", T0, "answered 404")
     assert not is_delivered(engine, "no-such-notice")
+    assert delivery_of(engine, "no-such-notice") is None
     assert list_notices(engine) == ([], 0)
+
+
+def test_a_new_notice_is_pending_and_untried(engine: Engine) -> None:
+    notice = make_notice()
+    record_notice(engine, notice)
+    assert delivery_of(engine, notice.id) == NoticeDelivery(
+        notice=notice,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        last_error=None,
+        last_attempt_at=None,
+        delivered_at=None,
+    )
+
+
+def test_attempts_are_counted_until_delivered(engine: Engine) -> None:
+    notice = make_notice()
+    record_notice(engine, notice)
+    first, second, third = (T0 + timedelta(seconds=n) for n in (1, 3, 7))
+    mark_retrying(engine, notice.id, first, "webhook http://h/x answered 500")
+    mark_retrying(engine, notice.id, second, "webhook http://h/x answered 502")
+    state = delivery_of(engine, notice.id)
+    assert state is not None
+    assert (state.status, state.attempts, state.last_error, state.last_attempt_at) == (
+        DeliveryStatus.RETRYING,
+        2,
+        "webhook http://h/x answered 502",
+        second,
+    )
+    assert state.delivered_at is None
+
+    mark_delivered(engine, notice.id, third)
+    state = delivery_of(engine, notice.id)
+    assert state is not None
+    assert (state.status, state.attempts, state.delivered_at, state.last_attempt_at) == (
+        DeliveryStatus.DELIVERED,
+        3,
+        third,
+        third,
+    )
+    # What went wrong before it went through stays readable.
+    assert state.last_error == "webhook http://h/x answered 502"
+    # Recording it again (a retried activity) resets nothing.
+    assert record_notice(engine, notice) is False
+    assert delivery_of(engine, notice.id) == state
+
+
+def test_a_final_answer_fails_the_notice_for_good(engine: Engine) -> None:
+    notice = make_notice()
+    record_notice(engine, notice)
+    mark_failed(engine, notice.id, T0, "webhook http://h/x answered 404")
+    # Nothing moves a final notice: neither a late retry nor a late delivery.
+    mark_retrying(engine, notice.id, T0 + timedelta(seconds=1), "answered 500")
+    mark_delivered(engine, notice.id, T0 + timedelta(seconds=2))
+    state = delivery_of(engine, notice.id)
+    assert state is not None
+    assert (state.status, state.attempts, state.last_error, state.delivered_at) == (
+        DeliveryStatus.FAILED,
+        1,
+        "webhook http://h/x answered 404",
+        None,
+    )
+    assert not is_delivered(engine, notice.id)
+
+
+def test_giving_up_without_an_attempt_counts_none(engine: Engine) -> None:
+    notice = make_notice()
+    record_notice(engine, notice)
+    mark_retrying(engine, notice.id, T0, "answered 503")
+    mark_failed(engine, notice.id, T0 + timedelta(days=1), "window spent", attempted=False)
+    state = delivery_of(engine, notice.id)
+    assert state is not None
+    assert (state.status, state.attempts, state.last_attempt_at, state.last_error) == (
+        DeliveryStatus.FAILED,
+        1,
+        T0,
+        "window spent",
+    )
+
+
+def test_concurrent_attempts_are_each_counted(engine: Engine) -> None:
+    notice = make_notice()
+    record_notice(engine, notice)
+    start = threading.Barrier(4)
+
+    def attempt() -> None:
+        start.wait()
+        mark_retrying(engine, notice.id, T0, "answered 500")
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    state = delivery_of(engine, notice.id)
+    assert state is not None and state.attempts == 4
 
 
 @pytest.fixture
@@ -157,6 +267,24 @@ def test_filters(
     items, total = list_notices(engine, **filters)  # type: ignore[arg-type]
     assert [n.id for n in items] == expected
     assert total == len(expected)
+
+
+def test_filter_by_delivery_status(engine: Engine, notices: dict[str, Notice]) -> None:
+    mark_failed(engine, "n2", T0, "answered 410")
+    mark_failed(engine, "n4", T0, "answered 404")
+    mark_delivered(engine, "n3", T0)
+    mark_retrying(engine, "n5", T0, "answered 500")
+
+    failed, total = list_deliveries(engine, status=DeliveryStatus.FAILED)
+    assert [(d.notice.id, d.last_error) for d in failed] == [
+        ("n4", "answered 404"),
+        ("n2", "answered 410"),
+    ]
+    assert total == 2
+    assert _ids(list_notices(engine, status=DeliveryStatus.PENDING)) == ["n1"]
+    assert _ids(list_notices(engine, status=DeliveryStatus.DELIVERED)) == ["n3"]
+    assert _ids(list_notices(engine, status=DeliveryStatus.RETRYING, case_id="c3")) == ["n5"]
+    assert list_notices(engine, status=DeliveryStatus.FAILED, unit="grid-1") == ([], 0)
 
 
 def test_paging_keeps_the_total(engine: Engine, notices: dict[str, Notice]) -> None:
