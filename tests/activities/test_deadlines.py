@@ -131,3 +131,22 @@ def test_extension_counts_working_days_from_the_current_deadline(
     # From the end of 30 September: Thu 8 and Fri 9 October (1–7 October are National Day).
     assert moved.due_at == local(2026, 10, 10, 0, 0)
     assert moved.started_at == clock.started_at and moved.sla_class == clock.sla_class
+
+
+def test_a_clock_into_spring_festival_2027_skips_it_and_says_which_calendar(
+    activities: DeadlineActivities,
+) -> None:
+    # consult: 2 working days. chinese-calendar has no 2027; the `holidays`
+    # package's rule-based China calendar knows Spring Festival (5–8 February at
+    # least), so the clock cannot run out before the end of 11 February.
+    started = local(2027, 2, 4, 10, 0)
+    clock = compute(
+        activities,
+        DeadlineInput(
+            case_id="c", stage=Stage.HANDLE, started_at=started, category="land.planning"
+        ),
+    )
+    assert clock.due_at > local(2027, 2, 11, 0, 0)
+    # The recorded deadline names the calendar that decided its working days.
+    assert clock.calendar_source is not None
+    assert clock.calendar_source.startswith("holidays ")
