@@ -150,3 +150,36 @@ def test_a_clock_into_spring_festival_2027_skips_it_and_says_which_calendar(
     # The recorded deadline names the calendar that decided its working days.
     assert clock.calendar_source is not None
     assert clock.calendar_source.startswith("holidays ")
+
+
+def test_an_extension_into_2027_records_both_calendars(activities: DeadlineActivities) -> None:
+    started = local(2026, 12, 28, 10, 0)
+    clock = compute(
+        activities,
+        DeadlineInput(
+            case_id="c", stage=Stage.HANDLE, started_at=started, category="land.planning"
+        ),
+    )
+    assert clock.calendar_source is not None
+    assert clock.calendar_source.startswith("chinese-calendar ")
+    assert "holidays" not in clock.calendar_source
+    moved: StageDeadline = ActivityEnvironment().run(
+        activities.extend_deadline,
+        ExtendDeadlineInput(case_id="c", deadline=clock, working_days=10),
+    )
+    assert moved.calendar_source is not None
+    first, second = moved.calendar_source.split(", ")
+    assert first.startswith("chinese-calendar ") and second.startswith("holidays ")
+
+
+def test_a_calendar_time_clock_names_only_what_its_escalation_counted(
+    activities: DeadlineActivities,
+) -> None:
+    # accept: 2 hours (elapsed time); escalate_after: 1 working day, on the calendar.
+    started = local(2026, 11, 20, 9, 0)
+    clock = compute(
+        activities,
+        DeadlineInput(case_id="c", stage=Stage.ACCEPT, started_at=started, category="gone.away"),
+    )
+    assert clock.calendar_source is not None
+    assert clock.calendar_source.startswith("chinese-calendar ")
