@@ -2,12 +2,15 @@
 
 Deadlines are computed here, outside workflow code, and the result is recorded
 in the workflow history: a replay under a newer calendar or catalogue reads the
-recorded deadline and never recomputes it.
+recorded deadline and never recomputes it. The recorded deadline also names the
+calendar data that decided its working days (``calendar_source``), so an auditor
+can tell a deadline counted on the State Council's arrangement from one counted
+on an estimate.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from temporalio import activity
 
@@ -43,6 +46,11 @@ class DeadlineActivities:
             start, escalate_after, calendar=self._calendar, tz=self._catalogue.timezone_info
         )
 
+    def _days_counted(self, start: datetime, end: datetime) -> tuple[date, date]:
+        """The local days a working-day clock from ``start`` to ``end`` counted: (start, end]."""
+        tz = self._catalogue.timezone_info
+        return start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
+
     @activity.defn(name=ActivityName.DEADLINE.value)
     def compute_deadline(self, request: DeadlineInput) -> StageDeadline:
         """Compute when ``request.stage`` turns yellow, red, and escalates."""
@@ -63,7 +71,12 @@ class DeadlineActivities:
         due_at = deadline_after(
             request.started_at, allowed, calendar=self._calendar, tz=catalogue.timezone_info
         )
-        return self._clock(request.stage, sla.name, request.started_at, due_at, request.clock)
+        counted = (
+            [self._days_counted(request.started_at, due_at)] if allowed.is_working_days else []
+        )
+        return self._clock(
+            request.stage, sla.name, request.started_at, due_at, request.clock, counted
+        )
 
     @activity.defn(name=ActivityName.EXTEND_DEADLINE.value)
     def extend_deadline(self, request: ExtendDeadlineInput) -> StageDeadline:
@@ -77,8 +90,15 @@ class DeadlineActivities:
             calendar=self._calendar,
             tz=self._catalogue.timezone_info,
         )
+        counted = [self._days_counted(current.due_at - timedelta(microseconds=1), due_at)]
         return self._clock(
-            current.stage, current.sla_class, current.started_at, due_at, current.clock
+            current.stage,
+            current.sla_class,
+            current.started_at,
+            due_at,
+            current.clock,
+            counted,
+            earlier_sources=current.calendar_source,
         )
 
     def _clock(
@@ -88,13 +108,23 @@ class DeadlineActivities:
         started_at: datetime,
         due_at: datetime,
         clock: str | None,
+        counted: list[tuple[date, date]],
+        *,
+        earlier_sources: str | None = None,
     ) -> StageDeadline:
+        escalate_at = self._escalation(due_at)
+        if self._catalogue.policy.escalate_after.is_working_days:
+            counted.append(self._days_counted(due_at - timedelta(microseconds=1), escalate_at))
+        labels = set() if earlier_sources is None else set(earlier_sources.split(", "))
+        for first, last in counted:
+            labels.update(self._calendar.sources_between(first, last))
         return StageDeadline(
             stage=stage,
             sla_class=sla_class,
             started_at=started_at,
             due_at=due_at,
             warn_at=warn_time(started_at, due_at, self._catalogue.policy.warn_at),
-            escalate_at=self._escalation(due_at),
+            escalate_at=escalate_at,
             clock=clock,
+            calendar_source=", ".join(self._calendar.in_source_order(labels)) or None,
         )

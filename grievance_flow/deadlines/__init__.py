@@ -11,12 +11,24 @@ from grievance_flow.deadlines.calendar import (
     merge,
 )
 from grievance_flow.deadlines.compute import deadline_after, warn_time
+from grievance_flow.deadlines.coverage import (
+    CalendarCoverage,
+    YearCoverage,
+    calendar_coverage,
+    local_today,
+    log_calendar_coverage,
+)
 
 __all__ = [
+    "CalendarCoverage",
     "OverridesFileError",
     "WorkingCalendar",
+    "YearCoverage",
+    "calendar_coverage",
     "deadline_after",
     "load_overrides_file",
+    "local_today",
+    "log_calendar_coverage",
     "merge",
     "warn_time",
 ]

@@ -259,6 +259,10 @@ class StageDeadline:
     escalate_at: datetime
     clock: str | None = None
     """The clock's name when it is not the stage's own, e.g. ``report_in``."""
+    calendar_source: str | None = None
+    """Which calendar data decided the working days counted, e.g. ``chinese-calendar
+    1.11.0`` or ``overrides, holidays 0.109``; None for calendar time only (and in
+    histories recorded before it was kept)."""
 
 
 @dataclass

@@ -131,3 +131,55 @@ def test_extension_counts_working_days_from_the_current_deadline(
     # From the end of 30 September: Thu 8 and Fri 9 October (1–7 October are National Day).
     assert moved.due_at == local(2026, 10, 10, 0, 0)
     assert moved.started_at == clock.started_at and moved.sla_class == clock.sla_class
+
+
+def test_a_clock_into_spring_festival_2027_skips_it_and_says_which_calendar(
+    activities: DeadlineActivities,
+) -> None:
+    # consult: 2 working days. chinese-calendar has no 2027; the `holidays`
+    # package's rule-based China calendar knows Spring Festival (5–8 February at
+    # least), so the clock cannot run out before the end of 11 February.
+    started = local(2027, 2, 4, 10, 0)
+    clock = compute(
+        activities,
+        DeadlineInput(
+            case_id="c", stage=Stage.HANDLE, started_at=started, category="land.planning"
+        ),
+    )
+    assert clock.due_at > local(2027, 2, 11, 0, 0)
+    # The recorded deadline names the calendar that decided its working days.
+    assert clock.calendar_source is not None
+    assert clock.calendar_source.startswith("holidays ")
+
+
+def test_an_extension_into_2027_records_both_calendars(activities: DeadlineActivities) -> None:
+    started = local(2026, 12, 28, 10, 0)
+    clock = compute(
+        activities,
+        DeadlineInput(
+            case_id="c", stage=Stage.HANDLE, started_at=started, category="land.planning"
+        ),
+    )
+    assert clock.calendar_source is not None
+    assert clock.calendar_source.startswith("chinese-calendar ")
+    assert "holidays" not in clock.calendar_source
+    moved: StageDeadline = ActivityEnvironment().run(
+        activities.extend_deadline,
+        ExtendDeadlineInput(case_id="c", deadline=clock, working_days=10),
+    )
+    assert moved.calendar_source is not None
+    first, second = moved.calendar_source.split(", ")
+    assert first.startswith("chinese-calendar ") and second.startswith("holidays ")
+
+
+def test_a_calendar_time_clock_names_only_what_its_escalation_counted(
+    activities: DeadlineActivities,
+) -> None:
+    # accept: 2 hours (elapsed time); escalate_after: 1 working day, on the calendar.
+    started = local(2026, 11, 20, 9, 0)
+    clock = compute(
+        activities,
+        DeadlineInput(case_id="c", stage=Stage.ACCEPT, started_at=started, category="gone.away"),
+    )
+    assert clock.calendar_source is not None
+    assert clock.calendar_source.startswith("chinese-calendar ")

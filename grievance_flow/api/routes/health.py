@@ -1,30 +1,57 @@
-"""``GET /healthz``: can the API reach Temporal and the database?"""
+"""``GET /healthz`` and ``GET /readyz``: can the API reach Temporal and the database?
+
+``/readyz`` answers the same checks for load balancers and orchestrators, and
+adds what an operator must act on without the API being down: today, a year
+within the next 60 days that has no official 调休 arrangement loaded, so its
+deadlines are counted on an estimate (a warning, never a failure).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from grievance_flow.api.deps import ResourcesDep
+from grievance_flow.api.calendar_schemas import CalendarTodayDep
+from grievance_flow.api.deps import ApiResources, ResourcesDep
+from grievance_flow.api.errors import ErrorBody
 from grievance_flow.api.schemas import HealthPublic
+from grievance_flow.deadlines.coverage import calendar_coverage
 
 router = APIRouter(tags=["health"])
 
 _TIMEOUT = 3.0
 
 
-@router.get("/healthz", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
-async def healthz(resources: ResourcesDep) -> JSONResponse:
-    """200 when Temporal and the database both answer, 503 (saying which not) otherwise."""
-    temporal = "ok"
-    database = "ok"
+class ReadinessPublic(BaseModel):
+    """``/readyz`` when Temporal and the database both answer."""
+
+    status: Literal["ready"]
+    checks: dict[str, str] = Field(description="Each dependency checked: `ok`.")
+    warnings: list[str] = Field(
+        description="What an operator should act on soon; it does not make the API unready."
+    )
+
+
+class NotReadyPublic(ErrorBody):
+    """``/readyz`` when a dependency does not answer: the error body plus the checks."""
+
+    status: Literal["unavailable"]
+    checks: dict[str, str] = Field(description="Each dependency: `ok` or `unreachable: …`.")
+    warnings: list[str]
+
+
+async def _checks(resources: ApiResources) -> dict[str, str]:
+    """Ask Temporal and the database, each within a few seconds: ``ok`` or why not."""
+    checks = {"temporal": "ok", "database": "ok"}
     try:
         await asyncio.wait_for(resources.client.service_client.check_health(), _TIMEOUT)
     except Exception as exc:  # any failure means "not healthy"; the body says which
-        temporal = f"unreachable: {exc}"
+        checks["temporal"] = f"unreachable: {exc}"
 
     def ping() -> None:
         with resources.engine.connect() as connection:
@@ -33,9 +60,41 @@ async def healthz(resources: ResourcesDep) -> JSONResponse:
     try:
         await asyncio.wait_for(asyncio.to_thread(ping), _TIMEOUT)
     except Exception as exc:
-        database = f"unreachable: {exc}"
-    healthy = temporal == "ok" and database == "ok"
+        checks["database"] = f"unreachable: {exc}"
+    return checks
+
+
+@router.get("/healthz", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
+async def healthz(resources: ResourcesDep) -> JSONResponse:
+    """200 when Temporal and the database both answer, 503 (saying which not) otherwise."""
+    checks = await _checks(resources)
+    healthy = all(value == "ok" for value in checks.values())
     body = HealthPublic(
-        status="ok" if healthy else "unavailable", temporal=temporal, database=database
+        status="ok" if healthy else "unavailable",
+        temporal=checks["temporal"],
+        database=checks["database"],
     )
     return JSONResponse(status_code=200 if healthy else 503, content=body.model_dump())
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadinessPublic,
+    responses={503: {"model": NotReadyPublic, "description": "Temporal or the database is down."}},
+)
+async def readyz(resources: ResourcesDep, today: CalendarTodayDep) -> JSONResponse:
+    """200 ``ready`` with any warnings when Temporal and the database answer, else 503."""
+    checks = await _checks(resources)
+    warnings = list(calendar_coverage(resources.domain.calendar, today).warnings)
+    down = [f"{name} {value}" for name, value in checks.items() if value != "ok"]
+    if not down:
+        ready = ReadinessPublic(status="ready", checks=checks, warnings=warnings)
+        return JSONResponse(status_code=200, content=ready.model_dump())
+    body = NotReadyPublic(
+        error="Unavailable",
+        detail="Not ready: " + "; ".join(down) + ".",
+        status="unavailable",
+        checks=checks,
+        warnings=warnings,
+    )
+    return JSONResponse(status_code=503, content=body.model_dump())
