@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from grievance_flow.activities.classification import ClassificationActivities
 from grievance_flow.activities.deadlines import DeadlineActivities
 from grievance_flow.activities.escalation import EscalationActivities
+from grievance_flow.activities.handover import NoticeHandover
 from grievance_flow.activities.notices import NoticeActivities
 from grievance_flow.activities.projection import ProjectionActivities
 from grievance_flow.notify.channels import LogChannel
@@ -58,6 +59,7 @@ def build_worker(
     projection = ProjectionActivities(engine)
     notices = NoticeActivities(engine, notifier or Notifier([LogChannel()]))
     escalation = EscalationActivities(domain.catalogue)
+    handover = NoticeHandover(client)
     return Worker(
         client,
         task_queue=task_queue,
@@ -69,6 +71,7 @@ def build_worker(
             escalation.escalation_target,
             projection.project_case,
             notices.send_notice,
+            handover.hand_over_notices,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,

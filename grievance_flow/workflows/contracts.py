@@ -35,6 +35,7 @@ class ActivityName(StrEnum):
     ESCALATION_TARGET = "escalation_target"
     EXTEND_DEADLINE = "extend_deadline"
     SEND_NOTICE = "send_notice"
+    HAND_OVER_NOTICES = "hand_over_notices"
 
 
 class Stage(StrEnum):

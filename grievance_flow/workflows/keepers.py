@@ -10,7 +10,6 @@ model. Every wait is a ``wait_condition`` recomputed from ``workflow.now()``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from grievance_flow.workflows.case_file import CaseFile
@@ -43,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from grievance_flow.workflows.patches import (
         LOCAL_ACTIVITY_FALLBACK,
-        NOTICES_BY_CHILD,
+        NOTICES_HANDED_OVER,
         SUMMONS_CLOSED_ON_ESCALATION,
     )
     from grievance_flow.workflows.sla import REPORT_IN, Clock, SlaStep, due_step, next_wakeup
@@ -68,8 +67,6 @@ LOCAL_PATIENCE = timedelta(seconds=6)
 QUICK = timedelta(seconds=10)
 PROJECTION = timedelta(seconds=30)
 NOTICE = timedelta(seconds=30)
-NOTICE_WORKFLOW = "NoticeDelivery"
-"""The workflow type that delivers a batch of notices (``workflows/notice_delivery.py``)."""
 
 COMMAND_CENTRE = "command-centre"
 """Where an escalation goes when there is no unit above (tier A, classify, recheck)."""
@@ -434,7 +431,7 @@ class CaseKeepers:
     async def _deliver_notices(self) -> None:
         while True:
             await workflow.wait_condition(lambda: bool(self._outbox))
-            if workflow.patched(NOTICES_BY_CHILD):
+            if workflow.patched(NOTICES_HANDED_OVER):
                 await self._hand_over_notices()
                 continue
             await workflow.execute_activity(
@@ -446,21 +443,14 @@ class CaseKeepers:
             self._outbox.pop(0)
 
     async def _hand_over_notices(self) -> None:
-        """Give every queued notice, as one batch, to a delivery workflow the case abandons.
+        """Give every queued notice, as one batch, to a delivery workflow of its own.
 
-        The case waits only for the child to start: a receiver that is down delays
-        its notices, never the case's close, and a merge storm's notices go in one
+        The case waits only for the hand-over: a receiver that is down delays its
+        notices, never the case's close, and a merge storm's notices go in one
         workflow instead of one activity each.
         """
         batch = list(self._outbox)
-        # Already started: the same batch was handed over before, and is on its way.
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await workflow.start_child_workflow(
-                NOTICE_WORKFLOW,
-                NoticeBatch(notices=batch),
-                id=f"notices-{batch[0].id}",
-                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            )
+        await self._quick(ActivityName.HAND_OVER_NOTICES, NoticeBatch(notices=batch), str)
         del self._outbox[: len(batch)]
 
     async def _tell_targets(self) -> None:

@@ -34,11 +34,13 @@ MERGE_RECORDS_ONE = "merge-records-one"
 Added with issue 8: copying the list into every event made a merge storm O(n²).
 """
 
-NOTICES_BY_CHILD = "notices-by-child-workflow"
-"""Notices go out in a ``NoticeDelivery`` child workflow the case abandons, in batches.
+NOTICES_HANDED_OVER = "notices-handed-over"
+"""Notices go out in batches, each in a ``NoticeDelivery`` workflow of its own.
 
 Added with issue 8. Delivering them as the case's own activities kept a closed
 case open while a receiver was down, and sent a merge storm's notices one by one.
+A new case hands each batch to the ``hand_over_notices`` local activity, which
+starts the delivery workflow and returns.
 """
 
 SUMMONS_CLOSED_ON_ESCALATION = "summons-closed-on-escalation"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
+import json
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +75,7 @@ class Harness:
         self.client = client
         self.task_queue = task_queue
         self.engine = engine
+        self.filed: list[Handle] = []
 
     async def file(self, **kwargs: object) -> Handle:
         grievance = intake(**kwargs)  # type: ignore[arg-type]
@@ -80,7 +83,35 @@ class Harness:
             GrievanceWorkflow.run, grievance, id=grievance.case_id, task_queue=self.task_queue
         )
         await handle.execute_update(GrievanceWorkflow.intake)
+        self.filed.append(handle)
         return handle
+
+    async def settle(self, *, patience: float = 30.0) -> None:
+        """Wait for the notice deliveries the filed cases handed over to finish.
+
+        A delivery outlives its case; left behind on a task queue whose worker
+        is gone, its next workflow task would be picked up by nobody.
+        """
+        for handle in self.filed:
+            for delivery in await handed_over(handle):
+                with contextlib.suppress(Exception):  # failed or terminated: gone too
+                    await asyncio.wait_for(
+                        self.client.get_workflow_handle(delivery).result(), patience
+                    )
+
+
+async def handed_over(handle: Handle) -> list[str]:
+    """The ids of the notice deliveries a case started (recorded as local activity results)."""
+    history = await handle.fetch_history()
+    found = []
+    for event in history.events:
+        if not event.HasField("marker_recorded_event_attributes"):
+            continue
+        for payloads in event.marker_recorded_event_attributes.details.values():
+            for payload in payloads.payloads:
+                if payload.data.startswith(b'"notices-'):
+                    found.append(json.loads(payload.data))
+    return found
 
 
 @asynccontextmanager
@@ -94,7 +125,11 @@ async def running_harness(
             env.client, domain=domain, engine=engine, task_queue=task_queue, executor=executor
         )
         async with worker:
-            yield Harness(env.client, task_queue, engine)
+            harness = Harness(env.client, task_queue, engine)
+            try:
+                yield harness
+            finally:
+                await harness.settle()
 
 
 async def delivered_notices(
