@@ -31,6 +31,13 @@ ExternalId = Annotated[
 ]
 """The hotline's own id; it becomes part of the case id and URL, so it is kept URL-safe."""
 
+MAX_INT = 2_147_483_647
+"""The bound of every integer parameter (offsets, seqs): a 32-bit integer both databases
+and SQLite's driver take. Beyond it a request is malformed (422), never a database error."""
+
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x20-\x7e]{1,128}$")]
+"""An ``Idempotency-Key`` header (SPEC §4a): 1-128 printable ASCII characters."""
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
