@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
@@ -42,6 +43,7 @@ class Api:
     http: httpx.AsyncClient
     keys: Keys
     engine: Engine
+    app: FastAPI
 
     def as_(self, who: Role | str) -> dict[str, str]:
         """Headers for a role (``Role.X``) or a unit id (``"grid-1"``)."""
@@ -84,5 +86,5 @@ async def running_api(
         async with worker:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-                yield Api(http=http, keys=keys, engine=engine)
+                yield Api(http=http, keys=keys, engine=engine, app=app)
     engine.dispose()
