@@ -23,8 +23,18 @@ from grievance_flow.workflows.contracts import (
 )
 from grievance_flow.workflows.lifecycle import MAX_EXTENSION_DAYS
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""No control characters but tab and line breaks: PostgreSQL stores no NUL in text or
+JSONB, so such a note could never reach the read model; none belongs in a case anyway."""
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=_PRINTABLE),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_PRINTABLE),
+]
 ExternalId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"),

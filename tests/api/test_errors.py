@@ -239,3 +239,22 @@ async def test_openapi_documents_the_error_body_for_every_422(api: Api) -> None:
     assert {"Link", "X-Next-After-Seq"} <= set(events["responses"]["200"]["headers"])
     action = spec["paths"]["/v1/grievances/{case_id}/progress"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in action["parameters"])
+
+
+@pytest.mark.parametrize("note", ["a\x00b", "\x1b[31mred", "bell\x07", "del\x7f"])
+async def test_control_characters_are_unprocessable(api: Api, note: str) -> None:
+    # PostgreSQL stores no NUL in text or JSONB: such a note would stall the projection.
+    case = await _open_case(api)
+    response = await api.http.post(
+        f"/v1/grievances/{case}/supervise", json={"note": note}, headers=api.as_(Role.DISPATCHER)
+    )
+    assert_error(response, 422, "ValidationError")
+
+
+async def test_line_breaks_and_tabs_are_kept(api: Api) -> None:
+    case = await _open_case(api)
+    note = "第一行\n第二行\r\n\t缩进"
+    response = await api.http.post(
+        f"/v1/grievances/{case}/supervise", json={"note": note}, headers=api.as_(Role.DISPATCHER)
+    )
+    assert response.status_code == 200, response.text
