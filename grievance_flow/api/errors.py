@@ -192,6 +192,10 @@ def render(exc: ApiError) -> JSONResponse:
     return JSONResponse(status_code=exc.status_code, content=body.model_dump())
 
 
+_UNPARSABLE_BODY = "There was an error parsing the body"
+"""FastAPI's 400 detail for a body it could not decode."""
+
+
 def _validation_sentence(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
@@ -240,9 +244,13 @@ class LastResort:
             )
             if started:
                 raise
+            advice = (
+                "try again later."
+                if scope.get("method") in ("GET", "HEAD")
+                else "it may or may not have been applied, so read the case before trying again."
+            )
             error = InternalError(
-                f"The server failed unexpectedly (reference {reference}); the action may or "
-                "may not have been applied, so read the case before trying again."
+                f"The server failed unexpectedly (reference {reference}); {advice}"
             )
             await render(error)(scope, receive, send)
 
@@ -295,9 +303,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400:
             # FastAPI's answer to a body it cannot decode (e.g. bytes that are not
             # UTF-8): as malformed as any other body, so 422 (SPEC §4a).
-            return render(
-                InvalidRequest("body: not valid JSON (UTF-8 expected).", name="ValidationError")
-            )
+            detail = str(exc.detail)
+            if detail == _UNPARSABLE_BODY:
+                detail = "body: not valid JSON (UTF-8 expected)."
+            return render(InvalidRequest(detail, name="ValidationError"))
         known = {404: NotFound, 401: Unauthorized, 403: Forbidden, 409: Conflict}
         error = known.get(exc.status_code)
         if error is not None:
