@@ -159,7 +159,7 @@ def test_upgrade_to_0003_marks_delivered_notices_and_keeps_pending_ones(database
         with engine.begin() as connection:
             notices = sa.Table("notices", sa.MetaData(), autoload_with=connection)
             for notice, delivered_at in ((delivered, delivered.at), (pending, None)):
-                row = {
+                row: dict[str, Any] = {
                     "id": notice.id,
                     "case_id": notice.case_id,
                     "kind": notice.kind.value,
