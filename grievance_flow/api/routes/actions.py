@@ -283,8 +283,9 @@ async def _perform_once(
             stored = first
     if stored.fingerprint != signed:
         raise InvalidRequest(
-            f"This Idempotency-Key was already used on this case for another request "
-            f"('{stored.action}' by the same or another key, or another body); use a new key.",
+            "This Idempotency-Key was already used on this case for another request "
+            f"(first '{stored.action}'; another action, body or key holder now); "
+            "send a new key.",
             name="IdempotencyKeyReused",
         )
     if stored.status_code != 200:
