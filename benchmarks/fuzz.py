@@ -289,12 +289,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=Path, default=None, help="default: DATA_DIR/dev-keys.json")
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--skip", action="append", default=[], metavar="PATH", help="an OpenAPI path not to fuzz"
+    )
     args = parser.parse_args(argv)
     keys_file = args.keys or args.data_dir / "dev-keys.json"
     system = args.data_dir / "system.json"
     written = json.loads(system.read_text()).get("api") if system.exists() else None
     base_url = str(args.base_url or written or DEFAULT_URL).rstrip("/")
-    report = fuzz(base_url, keys_from_file(keys_file), cases=args.cases, seed=args.seed)
+    report = fuzz(
+        base_url, keys_from_file(keys_file), cases=args.cases, seed=args.seed, skip=args.skip
+    )
     print(report.summary())
     return 0 if report.clean else 1
 
