@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from grievance_flow.workflows.contracts import (
@@ -35,6 +36,19 @@ ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_PRINTABLE),
 ]
+CaseIdPath = Annotated[
+    str,
+    Path(
+        max_length=255,
+        pattern=_PRINTABLE,
+        description="The case id (`grievance-<external_id>`), also its Temporal workflow id.",
+    ),
+]
+"""A case id in a path: no control characters (PostgreSQL cannot even search for a NUL)."""
+
+SearchText = Annotated[str | None, Query(max_length=200, pattern=_PRINTABLE)]
+"""A free-text filter of a list (unit, category): the same rule as stored text."""
+
 ExternalId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"),

@@ -258,3 +258,22 @@ async def test_line_breaks_and_tabs_are_kept(api: Api) -> None:
         f"/v1/grievances/{case}/supervise", json={"note": note}, headers=api.as_(Role.DISPATCHER)
     )
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/grievances", {"unit": "grid-1\x00"}),
+        ("/v1/grievances", {"involving": "\x00"}),
+        ("/v1/grievances", {"category": "city\x00"}),
+        ("/v1/grievances", {"unit": "u" * 201}),
+        ("/v1/grievances/grievance-a%00b", {}),
+        ("/v1/grievances/grievance-a%00b/events", {}),
+    ],
+)
+async def test_search_values_a_database_cannot_hold_are_unprocessable(
+    api: Api, path: str, params: dict[str, str]
+) -> None:
+    # PostgreSQL refuses a NUL even in a WHERE clause (psycopg's DataError, a 5xx).
+    response = await api.http.get(path, params=params, headers=api.as_(Role.AUDITOR))
+    assert_error(response, 422, "ValidationError")

@@ -45,6 +45,7 @@ from grievance_flow.api.gateway import CaseGateway
 from grievance_flow.api.presenters import present_case
 from grievance_flow.api.schemas import (
     ArbitrateBody,
+    CaseIdPath,
     CasePublic,
     CompleteBody,
     DecideExtensionBody,
@@ -297,7 +298,7 @@ def _route(action: Action, body_model: type[BaseModel], build: Builder) -> None:
     row = TRANSITIONS[action]
 
     async def perform(
-        case_id: str,
+        case_id: CaseIdPath,
         actor: CurrentActor,
         gateway: GatewayDep,
         catalogue: CatalogueDep,

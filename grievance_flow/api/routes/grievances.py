@@ -13,10 +13,12 @@ from grievance_flow.api.errors import Forbidden, InvalidRequest, responses
 from grievance_flow.api.presenters import present_case, present_event
 from grievance_flow.api.schemas import (
     MAX_INT,
+    CaseIdPath,
     CaseList,
     CasePublic,
     EventPublic,
     GrievanceCreate,
+    SearchText,
 )
 from grievance_flow.catalogue.model import Tier
 from grievance_flow.workflows.contracts import (
@@ -119,15 +121,15 @@ async def list_grievances(
     actor: CurrentActor,
     gateway: GatewayDep,
     stage: Stage | None = None,
-    unit: Annotated[str | None, Query(description="Only cases assigned to this unit.")] = None,
+    unit: Annotated[SearchText, Query(description="Only cases assigned to this unit.")] = None,
     involving: Annotated[
-        str | None,
+        SearchText,
         Query(
             description="Only cases this unit is assigned to or summoned to (`co_units`); "
             "`me` is the unit of a unit key."
         ),
     ] = None,
-    category: str | None = None,
+    category: SearchText = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
@@ -155,7 +157,9 @@ async def list_grievances(
     responses=responses(401, 403, 404, 503),
     summary="Read the live case",
 )
-async def read_grievance(case_id: str, actor: CurrentActor, gateway: GatewayDep) -> CasePublic:
+async def read_grievance(
+    case_id: CaseIdPath, actor: CurrentActor, gateway: GatewayDep
+) -> CasePublic:
     """The live case from its workflow."""
     case = await gateway.case(case_id)
     require_reader(actor, case)
@@ -189,7 +193,7 @@ NEXT_PAGE_HEADER = "X-Next-After-Seq"
     summary="The case's timeline, oldest first",
 )
 async def read_events(
-    case_id: str,
+    case_id: CaseIdPath,
     actor: CurrentActor,
     gateway: GatewayDep,
     request: Request,
