@@ -60,10 +60,13 @@ async def api(
 
 @asynccontextmanager
 async def running_api(
-    dev_env: WorkflowEnvironment, data_dir: Path, domain: Domain
+    dev_env: WorkflowEnvironment, data_dir: Path, domain: Domain, *, database_url: str | None = None
 ) -> AsyncIterator[Api]:
-    """The app, a worker with the real activities, keys for every role and unit."""
-    engine = make_engine(sqlite_url_for(data_dir))
+    """The app, a worker with the real activities, keys for every role and unit.
+
+    The read model is SQLite in ``data_dir`` unless ``database_url`` names another.
+    """
+    engine = make_engine(database_url or sqlite_url_for(data_dir))
     migrate(engine)
     keys = Keys(
         roles={
