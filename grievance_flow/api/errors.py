@@ -13,6 +13,7 @@ whatever still escapes as a 503 ``InternalError``.
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 import uuid
@@ -279,8 +280,10 @@ def _document_errors(app: FastAPI) -> None:
                     }
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.setdefault("ErrorBody", ErrorBody.model_json_schema())
-        for unused in ("HTTPValidationError", "ValidationError"):
-            components.pop(unused, None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            # FastAPI's own 422 bodies, now unreferenced unless a route names them.
+            if f'"#/components/schemas/{name}"' not in json.dumps(schema["paths"]):
+                components.pop(name, None)
         app.openapi_schema = schema
         return schema
 
