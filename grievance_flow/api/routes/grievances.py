@@ -108,7 +108,9 @@ def _listing_scope(
     for asked in (unit, involving):
         if asked is not None and asked != actor.unit:
             raise Forbidden(f"Unit '{actor.unit}' may list only its own cases.")
-    return unit, involving if unit is not None else actor.unit
+    if unit is None:
+        involving = actor.unit  # by default: assigned to it, or summoned to
+    return unit, involving
 
 
 @router.get(
