@@ -9,7 +9,7 @@ holds (past retention) is served from the read model.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowHandle,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -28,11 +29,12 @@ from grievance_flow.api.errors import Conflict, NotFound, Unavailable
 from grievance_flow.store import queries
 from grievance_flow.workflows.contracts import (
     Action,
-    CaseSnapshot,
     CaseView,
     FileGrievanceInput,
     Stage,
     Status,
+    TimelinePage,
+    TimelineQuery,
 )
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 
@@ -96,41 +98,66 @@ class CaseGateway:
             # The update client turns the cancellation by wait_for into its own error.
             raise Unavailable(unconfirmed) from exc
 
+    async def _read(
+        self,
+        case_id: str,
+        live: Callable[[WorkflowHandle[Any, Any]], Awaitable[T]],
+        stored: Callable[[], T | None],
+    ) -> T:
+        """Ask the case's workflow; once Temporal no longer holds it, the read model.
+
+        Args:
+            case_id: The case (= workflow id).
+            live: The query to run on the workflow's handle.
+            stored: The read model's answer (run in a thread), None if it has no such case.
+
+        Raises:
+            NotFound: Neither Temporal nor the read model knows the case.
+        """
+        handle = self._client.get_workflow_handle(case_id)
+        try:
+            return await self._confirmed(live(handle), f"No worker answered for '{case_id}'.")
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+        found = await asyncio.to_thread(stored)
+        if found is None:
+            raise NotFound(f"No case '{case_id}'.")
+        return found
+
     async def case(self, case_id: str) -> CaseView:
         """The live case, or the read model's copy once Temporal has let it go."""
-        handle = self._client.get_workflow_handle(case_id)
-        try:
-            return await self._confirmed(
-                handle.query(GrievanceWorkflow.case), f"No worker answered for '{case_id}'."
-            )
-        except RPCError as exc:
-            if exc.status is not RPCStatusCode.NOT_FOUND:
-                raise
-        stored = await asyncio.to_thread(queries.get_case, self._engine, case_id)
-        if stored is None:
-            raise NotFound(f"No case '{case_id}'.")
-        return stored
+        return await self._read(
+            case_id,
+            lambda handle: handle.query(GrievanceWorkflow.case),
+            lambda: queries.get_case(self._engine, case_id),
+        )
 
-    async def snapshot(self, case_id: str) -> CaseSnapshot:
-        """The case and its timeline, oldest first."""
-        handle = self._client.get_workflow_handle(case_id)
-        try:
-            return await self._confirmed(
-                handle.query(GrievanceWorkflow.snapshot), f"No worker answered for '{case_id}'."
-            )
-        except RPCError as exc:
-            if exc.status is not RPCStatusCode.NOT_FOUND:
-                raise
-        case = await self.case(case_id)
-        events = await asyncio.to_thread(queries.case_events, self._engine, case_id)
-        return CaseSnapshot(case=case, events=events)
+    async def timeline(self, case_id: str, *, after_seq: int, limit: int) -> TimelinePage:
+        """One page of the case's timeline: events after ``after_seq``, oldest first."""
+        page = TimelineQuery(after_seq=after_seq, limit=limit)
+        return await self._read(
+            case_id,
+            lambda handle: handle.query(GrievanceWorkflow.timeline, page),
+            lambda: queries.case_timeline(self._engine, case_id, after_seq=after_seq, limit=limit),
+        )
 
-    async def act(self, case_id: str, action: Action, command: Any) -> CaseView:
-        """Send ``action`` as a workflow Update; its validator decides before history."""
+    async def act(
+        self, case_id: str, action: Action, command: Any, *, update_id: str | None = None
+    ) -> CaseView:
+        """Send ``action`` as a workflow Update; its validator decides before history.
+
+        Args:
+            case_id: The case.
+            action: What to do.
+            command: The Update's input.
+            update_id: The client's ``Idempotency-Key``: Temporal applies an update
+                id once per workflow and answers a repeat with the first result.
+        """
         handle = self._client.get_workflow_handle(case_id)
         try:
             result: CaseView = await self._confirmed(
-                handle.execute_update(action.value, command, result_type=CaseView),
+                handle.execute_update(action.value, command, id=update_id, result_type=CaseView),
                 f"No worker confirmed '{action.value}' on '{case_id}' in time; it may still be "
                 "applied, so read the case before trying again.",
             )
@@ -153,6 +180,7 @@ class CaseGateway:
         *,
         stage: Stage | None,
         unit: str | None,
+        involving: str | None,
         category: str | None,
         overdue: bool | None,
         now: datetime,
@@ -165,6 +193,7 @@ class CaseGateway:
                 self._engine,
                 stage=stage,
                 unit=unit,
+                involving=involving,
                 category=category,
                 overdue=overdue,
                 now=now,

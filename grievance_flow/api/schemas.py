@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from grievance_flow.workflows.contracts import (
@@ -23,13 +24,43 @@ from grievance_flow.workflows.contracts import (
 )
 from grievance_flow.workflows.lifecycle import MAX_EXTENSION_DAYS
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""No control characters but tab and line breaks: PostgreSQL stores no NUL in text or
+JSONB, so such a note could never reach the read model; none belongs in a case anyway."""
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=_PRINTABLE),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_PRINTABLE),
+]
+CaseIdPath = Annotated[
+    str,
+    Path(
+        max_length=255,
+        pattern=_PRINTABLE,
+        description="The case id (`grievance-<external_id>`), also its Temporal workflow id.",
+    ),
+]
+"""A case id in a path: no control characters (PostgreSQL cannot even search for a NUL)."""
+
+SearchText = Annotated[str | None, Query(max_length=200, pattern=_PRINTABLE)]
+"""A free-text filter of a list (unit, category): the same rule as stored text."""
+
 ExternalId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"),
 ]
 """The hotline's own id; it becomes part of the case id and URL, so it is kept URL-safe."""
+
+MAX_INT = 2_147_483_647
+"""The bound of every integer parameter (offsets, seqs): a 32-bit integer both databases
+and SQLite's driver take. Beyond it a request is malformed (422), never a database error."""
+
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x20-\x7e]{1,128}$")]
+"""An ``Idempotency-Key`` header (SPEC §4a): 1-128 printable ASCII characters."""
 
 
 class _Body(BaseModel):

@@ -6,9 +6,12 @@ the workflow projected; the flat columns are only used to filter and sort.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, not_
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Engine, and_, func, not_, or_
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from grievance_flow.store.models import CaseRecord, EventRecord
@@ -21,6 +24,7 @@ from grievance_flow.workflows.contracts import (
     Role,
     Stage,
     Status,
+    TimelinePage,
 )
 
 
@@ -29,6 +33,7 @@ def list_cases(
     *,
     stage: Stage | None = None,
     unit: str | None = None,
+    involving: str | None = None,
     category: str | None = None,
     overdue: bool | None = None,
     now: datetime,
@@ -43,6 +48,7 @@ def list_cases(
         engine: A read-model engine.
         stage: Only cases in this stage.
         unit: Only cases assigned to this unit (not those it was summoned to).
+        involving: Only cases this unit is assigned to or summoned to (``co_units``).
         category: Only cases with this category code.
         overdue: True: open cases whose current stage's deadline is before ``now``;
             False: every other case (closed, on time, or without a clock);
@@ -62,6 +68,10 @@ def list_cases(
         conditions.append(col(CaseRecord.stage) == stage.value)
     if unit is not None:
         conditions.append(col(CaseRecord.unit) == unit)
+    if involving is not None:
+        conditions.append(
+            or_(col(CaseRecord.unit) == involving, summoned(engine.dialect.name, involving))
+        )
     if category is not None:
         conditions.append(col(CaseRecord.category) == category)
     if overdue is not None:
@@ -82,6 +92,25 @@ def list_cases(
     return [case_from_dict(doc) for doc in docs], total
 
 
+def summoned(dialect: str, unit: str) -> ColumnElement[bool]:
+    """Cases whose ``co_units`` (a JSON list) contains ``unit``: summoned by a whistle.
+
+    The one JSON containment test of the read model, spelt per dialect: JSONB's
+    ``@>`` on PostgreSQL (index-friendly), ``json_each`` on SQLite.
+
+    Raises:
+        ValueError: ``dialect`` is not one the read model runs on.
+    """
+    co_units = col(CaseRecord.co_units)
+    if dialect == "postgresql":
+        wanted = sa.cast(sa.literal(json.dumps([unit])), postgresql.JSONB)
+        return co_units.op("@>")(wanted)
+    if dialect == "sqlite":
+        member = func.json_each(co_units).table_valued("value").alias("co_unit")
+        return sa.exists().where(member.c.value == unit)
+    raise ValueError(f"no JSON containment for database {dialect!r}")
+
+
 def _overdue_at(now: datetime) -> ColumnElement[bool]:
     # Status is checked as well as due_at: the rule is "open and late", whatever
     # the projection does with due_at on close. The IS NOT NULL guard keeps the
@@ -100,11 +129,24 @@ def get_case(engine: Engine, case_id: str) -> CaseView | None:
     return case_from_dict(doc) if doc is not None else None
 
 
-def case_events(engine: Engine, case_id: str) -> list[Event]:
-    """Return the case's timeline, oldest first (by ``seq``); empty for an unknown case."""
+def case_events(
+    engine: Engine, case_id: str, *, after_seq: int = 0, limit: int | None = None
+) -> list[Event]:
+    """Return the case's timeline, oldest first (by ``seq``); empty for an unknown case.
+
+    Args:
+        engine: A read-model engine.
+        case_id: The case.
+        after_seq: Only events with a ``seq`` above this one.
+        limit: At most this many events (None: all of them).
+    """
     statement = (
-        select(EventRecord).where(EventRecord.case_id == case_id).order_by(col(EventRecord.seq))
+        select(EventRecord)
+        .where(EventRecord.case_id == case_id, col(EventRecord.seq) > after_seq)
+        .order_by(col(EventRecord.seq))
     )
+    if limit is not None:
+        statement = statement.limit(limit)
     with Session(engine) as session:
         records = session.exec(statement).all()
     return [
@@ -118,6 +160,23 @@ def case_events(engine: Engine, case_id: str) -> list[Event]:
         )
         for record in records
     ]
+
+
+def case_timeline(
+    engine: Engine, case_id: str, *, after_seq: int, limit: int
+) -> TimelinePage | None:
+    """One page of the stored timeline, as the workflow's ``timeline`` query answers it.
+
+    Returns None when the read model has no such case.
+    """
+    with Session(engine) as session:
+        last_seq = session.exec(
+            select(CaseRecord.last_seq).where(CaseRecord.id == case_id)
+        ).one_or_none()
+    if last_seq is None:
+        return None
+    events = case_events(engine, case_id, after_seq=after_seq, limit=limit)
+    return TimelinePage(events=events, last_seq=last_seq)
 
 
 def possible_duplicates(

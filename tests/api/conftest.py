@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
@@ -42,6 +43,7 @@ class Api:
     http: httpx.AsyncClient
     keys: Keys
     engine: Engine
+    app: FastAPI
 
     def as_(self, who: Role | str) -> dict[str, str]:
         """Headers for a role (``Role.X``) or a unit id (``"grid-1"``)."""
@@ -58,10 +60,13 @@ async def api(
 
 @asynccontextmanager
 async def running_api(
-    dev_env: WorkflowEnvironment, data_dir: Path, domain: Domain
+    dev_env: WorkflowEnvironment, data_dir: Path, domain: Domain, *, database_url: str | None = None
 ) -> AsyncIterator[Api]:
-    """The app, a worker with the real activities, keys for every role and unit."""
-    engine = make_engine(sqlite_url_for(data_dir))
+    """The app, a worker with the real activities, keys for every role and unit.
+
+    The read model is SQLite in ``data_dir`` unless ``database_url`` names another.
+    """
+    engine = make_engine(database_url or sqlite_url_for(data_dir))
     migrate(engine)
     keys = Keys(
         roles={
@@ -84,5 +89,5 @@ async def running_api(
         async with worker:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-                yield Api(http=http, keys=keys, engine=engine)
+                yield Api(http=http, keys=keys, engine=engine, app=app)
     engine.dispose()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from grievance_flow.store.projection import project_case
-from grievance_flow.store.queries import case_events, get_case, list_cases
+from grievance_flow.store.queries import case_events, case_timeline, get_case, list_cases
 from grievance_flow.workflows.contracts import CaseView, Stage
 from tests.store.factories import T0, make_case, make_events
 
@@ -119,3 +119,48 @@ def test_events_come_oldest_first(engine: Engine) -> None:
 
     assert case_events(engine, case.id) == events
     assert case_events(engine, "grievance-unknown") == []
+
+
+def test_involving_lists_assigned_and_summoned_cases(engine: Engine) -> None:
+    assigned = make_case("inv-assigned", unit="grid-1", co_units=[])
+    summoned = make_case(
+        "inv-summoned",
+        unit="grid-2",
+        co_units=["dept-cg", "grid-1"],
+        created_at=T0 + timedelta(hours=1),
+    )
+    elsewhere = make_case(
+        "inv-elsewhere", unit="grid-2", co_units=["dept-cg"], created_at=T0 + timedelta(hours=2)
+    )
+    # A unit id that is a prefix or a JSON-looking fragment of another must not match.
+    lookalike = make_case("inv-lookalike", unit="grid-2", co_units=["grid-10", '"grid-1"'],
+                          created_at=T0 + timedelta(hours=3))  # fmt: skip
+    for case in (assigned, summoned, elsewhere, lookalike):
+        project_case(engine, case, [])
+
+    assert _ids(list_cases(engine, now=NOW, involving="grid-1")) == ["inv-summoned", "inv-assigned"]
+    assert _ids(list_cases(engine, now=NOW, involving="dept-cg")) == [
+        "inv-elsewhere",
+        "inv-summoned",
+    ]
+    # unit= keeps meaning "assigned to".
+    assert _ids(list_cases(engine, now=NOW, unit="grid-1")) == ["inv-assigned"]
+    assert list_cases(engine, now=NOW, involving="grid-1", unit="grid-2", limit=5) == (
+        [summoned],
+        1,
+    )
+    assert list_cases(engine, now=NOW, involving="nowhere") == ([], 0)
+
+
+def test_events_page_after_a_seq(engine: Engine) -> None:
+    case = make_case(last_seq=7)
+    events = make_events(7)
+    project_case(engine, case, events)
+
+    assert case_events(engine, case.id, after_seq=2, limit=3) == events[2:5]
+    assert case_events(engine, case.id, after_seq=5) == events[5:]
+    assert case_events(engine, case.id, after_seq=7) == []
+    page = case_timeline(engine, case.id, after_seq=4, limit=2)
+    assert page is not None
+    assert (page.events, page.last_seq) == (events[4:6], 7)
+    assert case_timeline(engine, "grievance-unknown", after_seq=0, limit=10) is None

@@ -5,30 +5,53 @@ transition table with its request body and the Update input it becomes. The
 role is checked here from the same table (a cheap early 403); stage and unit are
 checked by the workflow's Update validator, so a refused action never reaches
 the history.
+
+An action sent with an ``Idempotency-Key`` (SPEC §4a) is sent to Temporal with
+the key as its update id, so a retried update is applied once by Temporal
+itself, and its first answer is kept in the read model
+(:mod:`grievance_flow.store.idempotency`): Temporal forgets a refused update,
+and a closed case answers no update at all, yet a retry must be answered as
+the first request was.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from temporalio.exceptions import TemporalError
 
 from grievance_flow.api.access import require_role
-from grievance_flow.api.deps import CatalogueDep, CurrentActor, GatewayDep
-from grievance_flow.api.errors import Conflict, InvalidRequest, NotFound, responses
+from grievance_flow.api.deps import CatalogueDep, CurrentActor, EngineDep, GatewayDep
+from grievance_flow.api.errors import (
+    ApiError,
+    Conflict,
+    ErrorBody,
+    InvalidRequest,
+    NotFound,
+    from_temporal,
+    responses,
+)
 from grievance_flow.api.gateway import CaseGateway
 from grievance_flow.api.presenters import present_case
 from grievance_flow.api.schemas import (
     ArbitrateBody,
+    CaseIdPath,
     CasePublic,
     CompleteBody,
     DecideExtensionBody,
     DispatchBody,
     ExtendBody,
+    IdempotencyKey,
     MergeBody,
     NoteBody,
     ReasonBody,
@@ -38,6 +61,9 @@ from grievance_flow.api.schemas import (
 )
 from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.catalogue.model import Catalogue
+from grievance_flow.store import idempotency
+from grievance_flow.store.idempotency import RememberedAnswer
+from grievance_flow.store.serialization import case_from_dict, case_to_dict
 from grievance_flow.workflows.contracts import (
     AcceptInput,
     Action,
@@ -61,6 +87,22 @@ from grievance_flow.workflows.contracts import (
 from grievance_flow.workflows.lifecycle import TRANSITIONS
 
 router = APIRouter(prefix="/v1/grievances", tags=["actions"])
+
+_log = logging.getLogger(__name__)
+
+IdempotencyKeyHeader = Annotated[
+    IdempotencyKey | None,
+    Header(
+        alias="Idempotency-Key",
+        description="1-128 printable ASCII characters. The same key on the same case "
+        "answers as the first request did and records nothing new; the same key with "
+        "another action or body is refused (422).",
+    ),
+]
+
+_REMEMBERED = frozenset({403, 409, 422})
+"""Refusals decided by the case or the request, so a retry is answered the same.
+Not 404 (no case bounds the key's life) and never 503: the client should retry those."""
 
 
 @dataclass(frozen=True)
@@ -188,18 +230,86 @@ ACTIONS: dict[Action, tuple[type[BaseModel], Builder]] = {
 }
 
 
+def _requester(actor: Actor) -> str:
+    return f"{actor.role.value}:{actor.unit}" if actor.unit else actor.role.value
+
+
+async def _first_answer(
+    ctx: ActionContext, action: Action, body: BaseModel, build: Builder, key: str, signed: str
+) -> RememberedAnswer:
+    """Perform the action once, as its update ``key``; a refusal is an answer too."""
+
+    def answer(status_code: int, payload: dict[str, Any]) -> RememberedAnswer:
+        return RememberedAnswer(
+            action=action.value, fingerprint=signed, status_code=status_code, body=payload
+        )
+
+    try:
+        command = await build(ctx, body)
+        case = await ctx.gateway.act(ctx.case_id, action, command, update_id=key)
+    except TemporalError as exc:
+        refusal = from_temporal(exc)
+        if refusal.status_code not in _REMEMBERED:
+            raise refusal from exc
+        return answer(refusal.status_code, _error_body(refusal))
+    except ApiError as refusal:
+        if refusal.status_code not in _REMEMBERED:
+            raise
+        return answer(refusal.status_code, _error_body(refusal))
+    return answer(200, case_to_dict(case))
+
+
+def _error_body(error: ApiError) -> dict[str, Any]:
+    return ErrorBody(error=error.error_name, detail=error.detail).model_dump()
+
+
+async def _perform_once(
+    ctx: ActionContext, action: Action, body: BaseModel, build: Builder, key: str, engine: Engine
+) -> CasePublic | Response:
+    """Answer ``key`` as it was first answered on this case, performing it only once."""
+    signed = idempotency.fingerprint(
+        action.value, body.model_dump(mode="json"), requester=_requester(ctx.actor)
+    )
+    stored = await asyncio.to_thread(idempotency.recall, engine, ctx.case_id, key)
+    if stored is None:
+        first = await _first_answer(ctx, action, body, build, key, signed)
+        try:
+            stored = await asyncio.to_thread(
+                idempotency.remember, engine, ctx.case_id, key, first, at=datetime.now(UTC)
+            )
+        except SQLAlchemyError as exc:
+            # The action is done (or refused); a retry will still reach Temporal
+            # with the same update id, which answers an applied update again.
+            _log.warning("could not remember an idempotency key on %s: %r", ctx.case_id, exc)
+            stored = first
+    if stored.fingerprint != signed:
+        raise InvalidRequest(
+            "This Idempotency-Key was already used on this case for another request "
+            f"(first '{stored.action}'; another action, body or key holder now); "
+            "send a new key.",
+            name="IdempotencyKeyReused",
+        )
+    if stored.status_code != 200:
+        return JSONResponse(status_code=stored.status_code, content=stored.body)
+    return present_case(case_from_dict(stored.body), ctx.actor, datetime.now(UTC))
+
+
 def _route(action: Action, body_model: type[BaseModel], build: Builder) -> None:
     row = TRANSITIONS[action]
 
     async def perform(
-        case_id: str,
+        case_id: CaseIdPath,
         actor: CurrentActor,
         gateway: GatewayDep,
         catalogue: CatalogueDep,
+        engine: EngineDep,
         body: Any,
-    ) -> CasePublic:
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> CasePublic | Response:
         require_role(actor, row.roles, f"'{action.value}' a case")
         ctx = ActionContext(case_id=case_id, actor=actor, catalogue=catalogue, gateway=gateway)
+        if idempotency_key is not None:
+            return await _perform_once(ctx, action, body, build, idempotency_key, engine)
         command = await build(ctx, body)
         case = await gateway.act(case_id, action, command)
         return present_case(case, actor, datetime.now(UTC))
@@ -215,7 +325,8 @@ def _route(action: Action, body_model: type[BaseModel], build: Builder) -> None:
         response_model=CasePublic,
         responses=responses(401, 403, 404, 409, 422, 503),
         summary=row.summary,
-        description=f"Role: {roles}. From stage: {stages}.",
+        description=f"Role: {roles}. From stage: {stages}. Send an `Idempotency-Key` to make "
+        "a retry safe.",
         name=f"action_{action.value.replace('-', '_')}",
     )
 

@@ -5,15 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from grievance_flow.api.access import require_reader, require_role
 from grievance_flow.api.deps import CatalogueDep, CurrentActor, GatewayDep
 from grievance_flow.api.errors import Forbidden, InvalidRequest, responses
 from grievance_flow.api.presenters import present_case, present_event
-from grievance_flow.api.schemas import CaseList, CasePublic, EventPublic, GrievanceCreate
+from grievance_flow.api.schemas import (
+    MAX_INT,
+    CaseIdPath,
+    CaseList,
+    CasePublic,
+    EventPublic,
+    GrievanceCreate,
+    SearchText,
+)
 from grievance_flow.catalogue.model import Tier
 from grievance_flow.workflows.contracts import (
+    TIMELINE_PAGE_MAX,
+    Actor,
     FileGrievanceInput,
     Location,
     Reporter,
@@ -77,6 +87,32 @@ async def file_grievance(
     return present_case(case, actor, datetime.now(UTC))
 
 
+ME = "me"
+"""``involving=me``: the unit of the key making the request."""
+
+
+def _listing_scope(
+    actor: Actor, unit: str | None, involving: str | None
+) -> tuple[str | None, str | None]:
+    """The (``unit``, ``involving``) filters a reader may use.
+
+    A unit sees the cases assigned to it and those it is summoned to (吹哨报到),
+    nothing else; ``unit=`` always means "assigned to".
+    """
+    if involving == ME:
+        if actor.role is not Role.UNIT:
+            raise InvalidRequest("involving=me names the key's own unit; this key has no unit.")
+        involving = actor.unit
+    if actor.role is not Role.UNIT:
+        return unit, involving
+    for asked in (unit, involving):
+        if asked is not None and asked != actor.unit:
+            raise Forbidden(f"Unit '{actor.unit}' may list only its own cases.")
+    if unit is None:
+        involving = actor.unit  # by default: assigned to it, or summoned to
+    return unit, involving
+
+
 @router.get(
     "",
     response_model=CaseList,
@@ -87,21 +123,27 @@ async def list_grievances(
     actor: CurrentActor,
     gateway: GatewayDep,
     stage: Stage | None = None,
-    unit: str | None = None,
-    category: str | None = None,
+    unit: Annotated[SearchText, Query(description="Only cases assigned to this unit.")] = None,
+    involving: Annotated[
+        SearchText,
+        Query(
+            description="Only cases this unit is assigned to or summoned to (`co_units`); "
+            "`me` is the unit of a unit key."
+        ),
+    ] = None,
+    category: SearchText = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> CaseList:
-    """Cases newest first, filtered; a unit sees only its own."""
-    if actor.role is Role.UNIT:
-        if unit is not None and unit != actor.unit:
-            raise Forbidden(f"Unit '{actor.unit}' may list only its own cases.")
-        unit = actor.unit
+    """Cases newest first, filtered. A unit sees the cases assigned to it and those
+    it is summoned to (``involving`` its own unit), unless it asks for ``unit=``."""
+    unit, involving = _listing_scope(actor, unit, involving)
     now = datetime.now(UTC)
     page = await gateway.list(
         stage=stage,
         unit=unit,
+        involving=involving,
         category=category,
         overdue=overdue,
         now=now,
@@ -117,21 +159,62 @@ async def list_grievances(
     responses=responses(401, 403, 404, 503),
     summary="Read the live case",
 )
-async def read_grievance(case_id: str, actor: CurrentActor, gateway: GatewayDep) -> CasePublic:
+async def read_grievance(
+    case_id: CaseIdPath, actor: CurrentActor, gateway: GatewayDep
+) -> CasePublic:
     """The live case from its workflow."""
     case = await gateway.case(case_id)
     require_reader(actor, case)
     return present_case(case, actor, datetime.now(UTC))
 
 
+NEXT_PAGE_HEADER = "X-Next-After-Seq"
+
+
 @router.get(
     "/{case_id}/events",
     response_model=list[EventPublic],
-    responses=responses(401, 403, 404, 503),
+    responses={
+        200: {
+            "description": "One page of the timeline, oldest first. When more events follow, "
+            f'`Link: <…?after_seq=N&limit=L>; rel="next"` and `{NEXT_PAGE_HEADER}: N` say '
+            "where the next page starts; without them this is the last page.",
+            "headers": {
+                "Link": {
+                    "description": 'The next page (`rel="next"`), when there is one.',
+                    "schema": {"type": "string"},
+                },
+                NEXT_PAGE_HEADER: {
+                    "description": "The `after_seq` of the next page, when there is one.",
+                    "schema": {"type": "integer"},
+                },
+            },
+        },
+        **responses(401, 403, 404, 422, 503),
+    },
     summary="The case's timeline, oldest first",
 )
-async def read_events(case_id: str, actor: CurrentActor, gateway: GatewayDep) -> list[EventPublic]:
-    """Every event of the case, oldest first."""
-    snapshot = await gateway.snapshot(case_id)
-    require_reader(actor, snapshot.case)
-    return [present_event(event) for event in snapshot.events]
+async def read_events(
+    case_id: CaseIdPath,
+    actor: CurrentActor,
+    gateway: GatewayDep,
+    request: Request,
+    response: Response,
+    after_seq: Annotated[
+        int, Query(ge=0, le=MAX_INT, description="Only events with a higher `seq`.")
+    ] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=TIMELINE_PAGE_MAX, description="At most this many events.")
+    ] = TIMELINE_PAGE_MAX,
+) -> list[EventPublic]:
+    """The case's events after ``after_seq``, oldest first, at most ``limit`` of them
+    (a case of fewer than 1,000 events comes whole in the first page)."""
+    case = await gateway.case(case_id)
+    require_reader(actor, case)
+    page = await gateway.timeline(case_id, after_seq=after_seq, limit=limit)
+    if page.events and page.events[-1].seq < page.last_seq:
+        following = page.events[-1].seq
+        url = request.url.include_query_params(after_seq=following, limit=limit)
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+        response.headers[NEXT_PAGE_HEADER] = str(following)
+    return [present_event(event) for event in page.events]

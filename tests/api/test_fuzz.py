@@ -1,0 +1,95 @@
+"""A bounded schemathesis run against the real app and worker: no 5xx, no undocumented status.
+
+The same :func:`benchmarks.fuzz.fuzz` that ``python -m benchmarks.fuzz`` runs
+against ``grievance up`` (≥ 5,000 cases), here over real HTTP (uvicorn on this
+event loop, beside the worker), with a read model on SQLite and on PostgreSQL:
+some inputs (a NUL in a filter) only PostgreSQL refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from temporalio.testing import WorkflowEnvironment
+
+from benchmarks.embedded import free_port
+from benchmarks.fuzz import FuzzReport, fuzz
+from grievance_flow.cli.signals import QuietServer
+from grievance_flow.runtime import load_domain
+from tests.api.conftest import Api, running_api
+
+CASES = 1200
+"""Per database: about 15 s each on the 2-core reference machine."""
+PATIENCE = 80.0
+"""Seconds after which the run stops with what it sent: a bound, never a pass/fail criterion."""
+
+
+NOTICES = "/v1/notices"
+
+
+def unbounded_elsewhere(spec: dict[str, Any]) -> set[str]:
+    """``/v1/notices`` while its ``offset`` still has no upper bound.
+
+    That route belongs to the notices change of issue 8, which bounds it as
+    ``/v1/grievances`` is bounded here; until both are merged, an offset beyond
+    SQLite's integers still fails there. Once its OpenAPI shows the bound, the
+    route is fuzzed like every other (and this returns nothing).
+    """
+    parameters = spec["paths"].get(NOTICES, {}).get("get", {}).get("parameters", [])
+    offset = next((p for p in parameters if p["name"] == "offset"), None)
+    if offset is not None and "maximum" not in offset["schema"]:
+        return {NOTICES}
+    return set()
+
+
+@pytest.fixture
+async def served(
+    dev_env: WorkflowEnvironment, tmp_path: Path, database_url: str
+) -> AsyncIterator[tuple[str, Api]]:
+    """The app with its worker, listening on a free local port, on SQLite and on PostgreSQL."""
+    domain = load_domain(None)
+    async with running_api(dev_env, tmp_path, domain, database_url=database_url) as api:
+        port = free_port()
+        config = uvicorn.Config(
+            api.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+        server = QuietServer(config)
+        serving = asyncio.create_task(server.serve())
+        for _ in range(400):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}", api
+        finally:
+            server.should_exit = True
+            await serving
+
+
+async def test_fuzzing_finds_no_server_error_and_no_undocumented_status(
+    served: tuple[str, Api],
+) -> None:
+    base_url, api = served
+    keys = {role.value: key for role, key in api.keys.roles.items()}
+    keys |= {f"unit:{unit}": key for unit, key in api.keys.units.items()}
+    spec = (await api.http.get("/openapi.json")).json()
+    report: FuzzReport = await asyncio.to_thread(
+        lambda: fuzz(
+            base_url,
+            keys,
+            cases=CASES,
+            seed=8,
+            deadline=time.monotonic() + PATIENCE,
+            skip=unbounded_elsewhere(spec),
+        )
+    )
+    print(report.summary())
+    assert report.cases >= 100, report.summary()  # it did fuzz
+    assert report.statuses[200] > 0 and report.statuses[422] > 0, report.summary()
+    assert report.clean, report.summary()
