@@ -18,4 +18,4 @@ class ProjectionActivities:
     @activity.defn(name=ActivityName.PROJECT.value)
     def project_case(self, request: ProjectInput) -> None:
         """Upsert the case and insert its new events; safe to retry (idempotent on seq)."""
-        project_case(self._engine, request.case, request.events)
+        project_case(self._engine, request.case, request.events, version=request.history_length)

@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from grievance_flow.audit.histories import AuditError
 from grievance_flow.audit.live import ALL_GRIEVANCES, fetch_histories, matching_runs
-from grievance_flow.audit.timeline import rebuild_from_history
+from grievance_flow.audit.timeline import projections_of
 from grievance_flow.store.projection import project_case
 
 
@@ -63,13 +63,21 @@ async def rebuild_read_model(
         try:
             if live.history is None:
                 raise AuditError(live.error or "no history")
-            rebuilt = await rebuild_from_history(live.history)
-            if rebuilt is None:
+            projections = await projections_of(live.history)
+            if not projections:
                 summary.skipped.append(live.workflow_id)
             else:
-                case, events = rebuilt
-                await asyncio.to_thread(project_case, engine, case, events)
-                summary.rebuilt.append(case.id)
+                # Each as the projection activity wrote it, version included, so
+                # a rebuild on a live read model converges on the same rows.
+                for projection in projections:
+                    await asyncio.to_thread(
+                        project_case,
+                        engine,
+                        projection.case,
+                        projection.events,
+                        version=projection.history_length,
+                    )
+                summary.rebuilt.append(projections[-1].case.id)
         except Exception as exc:  # one bad case must not stop the others being rebuilt
             summary.failed.append((live.source, str(exc) or type(exc).__name__))
         if on_progress is not None:

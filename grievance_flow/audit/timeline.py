@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import (
     Interceptor,
+    StartActivityInput,
     StartLocalActivityInput,
     WorkflowInboundInterceptor,
     WorkflowInterceptorClassInput,
@@ -56,6 +57,13 @@ class ProjectionCapture(Interceptor):
                     projections.append(_as_delivered(input.args[0]))
                 return self.next.start_local_activity(input)
 
+            def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
+                # A projection the read model refused for a while is retried as a
+                # normal activity (keepers.py): it was handed over all the same.
+                if input.activity == ActivityName.PROJECT.value and input.args:
+                    projections.append(_as_delivered(input.args[0]))
+                return self.next.start_activity(input)
+
         class _CapturingInbound(WorkflowInboundInterceptor):
             def init(self, outbound: WorkflowOutboundInterceptor) -> None:
                 super().init(_CapturingOutbound(outbound))
@@ -87,6 +95,31 @@ def _as_delivered(argument: object) -> ProjectInput:
     return delivered
 
 
+async def projections_of(history: WorkflowHistory) -> list[ProjectInput]:
+    """Replay ``history`` and return every projection it handed over, in order.
+
+    Raises:
+        NotAHistoryError: The history is unusable (no start event, no run id).
+        ForeignHistoryError: It is not a GrievanceWorkflow history.
+        ReplayFailedError: The current code does not reproduce it.
+    """
+    return (await _captured(history)).projections
+
+
+async def _captured(history: WorkflowHistory) -> ProjectionCapture:
+    history = check_grievance_history(history)
+    capture = ProjectionCapture()
+    try:
+        result = await grievance_replayer(interceptors=[capture]).replay_workflow(
+            history, raise_on_replay_failure=False
+        )
+    except Exception as exc:  # the core rejects some damaged histories by raising
+        raise ReplayFailedError(describe_replay_failure(exc)) from exc
+    if result.replay_failure is not None:
+        raise ReplayFailedError(describe_replay_failure(result.replay_failure))
+    return capture
+
+
 async def rebuild_from_history(history: WorkflowHistory) -> tuple[CaseView, list[Event]] | None:
     """Replay ``history`` and return the case and timeline it projected.
 
@@ -102,14 +135,4 @@ async def rebuild_from_history(history: WorkflowHistory) -> tuple[CaseView, list
         ForeignHistoryError: It is not a GrievanceWorkflow history.
         ReplayFailedError: The current code does not reproduce it.
     """
-    history = check_grievance_history(history)
-    capture = ProjectionCapture()
-    try:
-        result = await grievance_replayer(interceptors=[capture]).replay_workflow(
-            history, raise_on_replay_failure=False
-        )
-    except Exception as exc:  # the core rejects some damaged histories by raising
-        raise ReplayFailedError(describe_replay_failure(exc)) from exc
-    if result.replay_failure is not None:
-        raise ReplayFailedError(describe_replay_failure(result.replay_failure))
-    return capture.timeline()
+    return (await _captured(history)).timeline()

@@ -2,16 +2,21 @@
 
 Called by the projection activity, which Temporal retries and may run late or
 twice. So the write is idempotent and monotonic: events are keyed by
-``(case_id, seq)`` and inserted once; the case row only ever moves forward in
-``last_seq``. Both are single upsert statements, so two workers projecting the
-same case at once cannot interleave a read and a write.
+``(case_id, seq)``, the case by its id, and every row carries the ``version``
+of the projection that wrote it: the history length of its workflow task.
+A projection runs before Temporal has recorded its task; when that task is
+lost (its worker killed) and run again, the new run has a longer history and
+its rows replace the lost run's, whose times and choices the history never
+kept. A late projection of an older task never overwrites a newer one. Each
+write is a single upsert statement, so two workers projecting the same case at
+once cannot interleave a read and a write.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Table, and_, or_, select
 
 from grievance_flow.store.dialect import insert_for
 from grievance_flow.store.models import CaseRecord, EventRecord
@@ -22,29 +27,43 @@ _cases: Table = CaseRecord.__table__  # type: ignore[attr-defined]
 _events: Table = EventRecord.__table__  # type: ignore[attr-defined]
 
 
-def project_case(engine: Engine, case: CaseView, events: list[Event]) -> None:
+def project_case(engine: Engine, case: CaseView, events: list[Event], *, version: int = 0) -> None:
     """Bring the read model up to ``case`` and record ``events``, in one transaction.
 
-    Events already stored (same case and seq) are left untouched. The case row
-    is replaced only if ``case.last_seq`` is at least the stored one, so an
-    older projection retried after a newer one never rolls the case back;
-    its events are still inserted, filling any gap.
+    A stored row (case, or event of the same seq) is replaced when ``version``
+    is newer, or for the case row equal with ``case.last_seq`` at least the
+    stored one; a projection of an older version than the stored case changes
+    nothing. A newer version also drops the events past ``case.last_seq`` that
+    only a lost run had written.
 
     Args:
         engine: A read-model engine (SQLite or PostgreSQL).
         case: The case as the workflow sees it now.
         events: Events to record, normally those after the previous projection.
+        version: The history length of the projecting workflow task.
 
     Raises:
         ValueError: A datetime in ``case`` or ``events`` is naive.
     """
-    row = case_row(case)
-    event_rows = [event_row(case.id, event) for event in events]
+    row = case_row(case) | {"version": version}
+    event_rows = [event_row(case.id, event) | {"version": version} for event in events]
     with engine.begin() as connection:
         # The case first: events reference it by foreign key.
         _upsert_case(connection, row)
+        stored = connection.execute(
+            select(_cases.c.version).where(_cases.c.id == case.id)
+        ).scalar_one()
+        if stored > version:
+            return  # a lost run's projection, arriving late: the newer run has it all
         if event_rows:
-            _insert_events(connection, event_rows)
+            _upsert_events(connection, event_rows)
+        connection.execute(
+            _events.delete().where(
+                _events.c.case_id == case.id,
+                _events.c.seq > case.last_seq,
+                _events.c.version < version,
+            )
+        )
 
 
 def case_row(case: CaseView) -> dict[str, Any]:
@@ -112,12 +131,25 @@ def _upsert_case(connection: Connection, row: dict[str, Any]) -> None:
             index_elements=[_cases.c.id],
             set_={name: insert.excluded[name] for name in changed},
             # Newer state wins: a late retry of an older projection never rolls back.
-            where=_cases.c.last_seq <= insert.excluded.last_seq,
+            where=or_(
+                _cases.c.version < insert.excluded.version,
+                and_(
+                    _cases.c.version == insert.excluded.version,
+                    _cases.c.last_seq <= insert.excluded.last_seq,
+                ),
+            ),
         )
     )
 
 
-def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    key = [_events.c.case_id, _events.c.seq]
+def _upsert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
     insert = insert_for(connection.dialect.name, _events)
-    connection.execute(insert.on_conflict_do_nothing(index_elements=key), rows)
+    changed = [name for name in rows[0] if name not in ("case_id", "seq")]
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=[_events.c.case_id, _events.c.seq],
+            set_={name: insert.excluded[name] for name in changed},
+            where=_events.c.version < insert.excluded.version,
+        ),
+        rows,
+    )

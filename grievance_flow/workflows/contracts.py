@@ -418,6 +418,12 @@ class ProjectInput:
 
     case: CaseView
     events: list[Event]
+    history_length: int = 0
+    """The history length of the workflow task that projects: the rows' version.
+
+    A task that is lost and run again projects with a longer history, so its
+    rows replace those of the lost run; 0 in projections recorded before it.
+    """
 
 
 # --- action inputs: one dataclass per Update, each naming its actor -------------

@@ -491,7 +491,11 @@ class CaseKeepers:
             return
         await self._quick(
             ActivityName.PROJECT,
-            ProjectInput(case=self._file.case, events=self._file.events[self._projected_seq :]),
+            ProjectInput(
+                case=self._file.case,
+                events=self._file.events[self._projected_seq :],
+                history_length=workflow.info().get_current_history_length(),
+            ),
             type(None),
             start_to_close=PROJECTION,
         )

@@ -56,12 +56,31 @@ def test_an_older_projection_never_overwrites_a_newer_one(engine: Engine) -> Non
 
 
 def test_events_already_stored_keep_their_first_content(engine: Engine) -> None:
+    # The same projection retried (same version) changes nothing.
     case = make_case(last_seq=1)
     [first] = make_events(1)
-    project_case(engine, case, [first])
-    project_case(engine, case, [replace(first, data={"note": "changed"})])
+    project_case(engine, case, [first], version=7)
+    project_case(engine, case, [replace(first, data={"note": "changed"})], version=7)
 
     assert case_events(engine, case.id) == [first]
+
+
+def test_a_rerun_workflow_task_replaces_what_the_lost_run_projected(engine: Engine) -> None:
+    # The lost run (version 7) projected seq 1-2; its re-run (version 10) has
+    # other times for seq 1 and never got to seq 2. The history is the truth.
+    lost = make_case(last_seq=2)
+    first, second = make_events(2)
+    project_case(engine, lost, [first, second], version=7)
+    rerun = make_case(last_seq=1, created_at=T0 + timedelta(seconds=3))
+    moved = replace(first, at=first.at + timedelta(seconds=3))
+    project_case(engine, rerun, [moved], version=10)
+
+    assert case_events(engine, lost.id) == [moved]
+    assert get_case(engine, lost.id) == rerun
+    # A late attempt of the lost run changes nothing any more.
+    project_case(engine, lost, [first, second], version=7)
+    assert case_events(engine, lost.id) == [moved]
+    assert get_case(engine, lost.id) == rerun
 
 
 def test_the_current_stage_clock_is_what_overdue_uses(engine: Engine) -> None:

@@ -8,6 +8,7 @@ whose report-in clocks an escalation stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -282,7 +283,7 @@ async def test_an_escalation_out_of_handle_says_which_summons_it_closes(
 
 @pytest.mark.parametrize("receiver_status", [404, 500])
 async def test_a_case_closes_while_its_notices_still_fail(
-    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine, receiver_status: int
+    dev_env: WorkflowEnvironment, sqlite_engine: Engine, receiver_status: int
 ) -> None:
     # A receiver that refuses every notice must not keep the case open.
     from grievance_flow.notify.channels import LogChannel
@@ -295,7 +296,7 @@ async def test_a_case_closes_while_its_notices_still_fail(
         task_queue = f"test-{uuid.uuid4()}"
         with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
             worker = build_worker(
-                time_skipping_env.client,
+                dev_env.client,
                 domain=seconds_domain(),
                 engine=sqlite_engine,
                 task_queue=task_queue,
@@ -303,7 +304,7 @@ async def test_a_case_closes_while_its_notices_still_fail(
                 notifier=notifier,
             )
             async with worker:
-                desk = Harness(time_skipping_env.client, task_queue, sqlite_engine)
+                desk = Harness(dev_env.client, task_queue, sqlite_engine)
                 handle = await desk.file()
                 await dispatch_to(handle, GRID)
                 await act(handle, Action.ACCEPT, AcceptInput(actor=unit(GRID)))
@@ -318,3 +319,6 @@ async def test_a_case_closes_while_its_notices_still_fail(
                         break
                     await asyncio.sleep(0.05)
                 assert receiver.deliveries  # it was tried, and refused
+                for delivery in await handed_over(handle):  # don't retry past the test
+                    with contextlib.suppress(Exception):
+                        await dev_env.client.get_workflow_handle(delivery).terminate("test over")

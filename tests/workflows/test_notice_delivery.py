@@ -241,6 +241,7 @@ async def test_a_case_whose_receiver_answers_404_still_closes(
             await act(handle, Action.SUPERVISE, SuperviseInput(actor=DISPATCHER, note="督办"))
             await act(handle, Action.WITHDRAW, WithdrawInput(actor=HOTLINE, reason="已解决"))
             result = await asyncio.wait_for(handle.result(), timeout=60)
+            await desk.settle()  # the notice goes out in a delivery of its own
 
     [supervision] = list_notices(sqlite_engine, case_id=result.case_id)[0]
     failed = state(sqlite_engine, supervision)
