@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import subprocess
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,10 +55,21 @@ class DevServer:
         self.port = port
         self.ui_port = ui_port
         self.address = f"127.0.0.1:{port}"
+        self.log_path = data_dir / "temporal.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
 
     def start(self) -> None:
-        """Start the server process; its output goes to ``DIR/temporal.log``."""
+        """Start the server process; its output goes to ``DIR/temporal.log``.
+
+        Called again after the process died, it starts a new one on the same
+        ports and the same ``temporal.db`` (see :mod:`grievance_flow.cli.supervision`).
+        Call it from the event loop's thread: the parent-death signal that stops
+        the server with ``up`` is tied to the thread that started it.
+
+        Raises:
+            DevServerError: A port is taken.
+        """
         for port in (self.port, self.ui_port):
             if not port_is_free("127.0.0.1", port):
                 raise DevServerError(
@@ -79,7 +91,8 @@ class DevServer:
             "--log-level",
             "warn",
         ]
-        with (self.data_dir / "temporal.log").open("ab") as output:
+        with self.log_path.open("ab") as output:
+            self._log_offset = output.tell()
             self._process = subprocess.Popen(
                 command,
                 stdout=output,
@@ -88,27 +101,80 @@ class DevServer:
                 preexec_fn=_die_with_parent,
             )
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id, once started."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def exit_code(self) -> int | None:
+        """The server process's exit status (negative: killed by that signal), or None."""
+        return self._process.poll() if self._process is not None else None
+
+    async def wait_exit(self, *, poll_interval: float = 0.25) -> int:
+        """Wait until the server process ends, however it ends; return its exit status."""
+        # Popen offers no awaitable exit; asyncio's own child watchers would take
+        # over SIGCHLD for the whole process. A quarter second is soon enough.
+        while (code := self.exit_code) is None:  # noqa: ASYNC110
+            await asyncio.sleep(poll_interval)
+        return code
+
     async def connect(self, *, patience: float = 60.0) -> Client:
         """Wait until the frontend answers and return the process's client."""
+        client: Client | None = None
+
+        async def answers() -> None:
+            nonlocal client
+            client = await Client.connect(self.address)
+            if not await client.service_client.check_health():
+                raise DevServerError("the frontend is not serving yet")
+
+        await self._wait_until(answers, patience)
+        assert client is not None
+        return client
+
+    async def wait_ready(self, client: Client, *, patience: float) -> None:
+        """Wait until the (restarted) frontend answers ``client``'s health check.
+
+        Raises:
+            DevServerError: The process exited, or did not answer within ``patience``.
+        """
+
+        async def answers() -> None:
+            if not await client.service_client.check_health(timeout=timedelta(seconds=2)):
+                raise DevServerError("the frontend is not serving yet")
+
+        await self._wait_until(answers, patience)
+
+    async def _wait_until(self, answers: Callable[[], Awaitable[None]], patience: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
         last_error: Exception | None = None
         while loop.time() < deadline:
-            if self._process is not None and self._process.poll() is not None:
+            if (code := self.exit_code) is not None:
                 raise DevServerError(
-                    f"the Temporal dev server exited with {self._process.returncode}; "
-                    f"see {self.data_dir / 'temporal.log'}"
+                    f"the Temporal dev server exited with {code}{self._last_words()}; "
+                    f"see {self.log_path}"
                 )
             try:
-                client = await Client.connect(self.address)
-                await client.service_client.check_health()
-                return client
+                await answers()
+                return
             except Exception as exc:  # not up yet: retry until the deadline
                 last_error = exc
                 await asyncio.sleep(0.25)
         raise DevServerError(
             f"the Temporal dev server did not answer in {patience:.0f}s: {last_error}"
         )
+
+    def _last_words(self) -> str:
+        """The last line the server wrote since it was started, as ``: line`` (or nothing)."""
+        try:
+            with self.log_path.open("rb") as output:
+                output.seek(self._log_offset)
+                lines = output.read()[-2000:].decode(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return f": {lines[-1].strip()[:300]}" if lines else ""
 
     async def keep_histories(self, client: Client) -> None:
         """Raise the namespace's retention so closed cases remain auditable."""
