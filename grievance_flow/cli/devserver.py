@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import fcntl
 import logging
+import os
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +50,39 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+CLAIM_PATIENCE = 15.0
+"""Seconds ``up`` waits for an earlier dev server on the same data dir to finish stopping."""
+
+
+def _claim_data_dir(data_dir: Path, *, patience: float = CLAIM_PATIENCE) -> int:
+    """Take the data dir's exclusive lock (``DIR/up.lock``); return its file descriptor.
+
+    After ``up`` is killed outright, its dev server still stops on its own
+    (parent-death SIGTERM) for a few seconds, holding ``temporal.db``; a new
+    ``up`` started meanwhile would fail on a locked database. The lock, which
+    the dev server inherits, makes the new one wait instead, and keeps two
+    ``up`` on one data dir (on different ports) from sharing it at all.
+
+    Raises:
+        DevServerError: The lock stayed taken for ``patience`` seconds.
+    """
+    fd = os.open(data_dir / "up.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise DevServerError(
+                    f"another 'grievance up' (or its Temporal dev server) still uses "
+                    f"{data_dir}; stop it first"
+                ) from None
+            # Only before anything else runs in this process: blocking is fine.
+            time.sleep(0.1)
+
+
 class DevServer:
     """``temporal server start-dev`` with its SQLite database in ``data_dir``."""
 
@@ -58,6 +94,7 @@ class DevServer:
         self.log_path = data_dir / "temporal.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
+        self._lock: int | None = None
 
     def start(self) -> None:
         """Start the server process; its output goes to ``DIR/temporal.log``.
@@ -68,8 +105,10 @@ class DevServer:
         the server with ``up`` is tied to the thread that started it.
 
         Raises:
-            DevServerError: A port is taken.
+            DevServerError: Another dev server still uses the data dir, or a port is taken.
         """
+        if self._lock is None:
+            self._lock = _claim_data_dir(self.data_dir)
         for port in (self.port, self.ui_port):
             if not port_is_free("127.0.0.1", port):
                 raise DevServerError(
@@ -98,6 +137,9 @@ class DevServer:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # The server inherits the data dir's lock: it stays held until
+                # both `up` and this process are gone.
+                pass_fds=(self._lock,),
                 preexec_fn=_die_with_parent,
             )
 

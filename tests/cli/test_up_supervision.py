@@ -26,7 +26,7 @@ from tests.cli.conftest import (
     processes_mentioning,
     wait_until_healthy,
 )
-from tests.cli.test_up import read_dev_keys, start_up, stop_up
+from tests.cli.test_up import read_dev_keys, start_up, stop_up, up_args
 
 RECOVERY_PATIENCE = 15.0
 """The acceptance bound: back to serving, or exited with the reason, this soon after a kill."""
@@ -159,3 +159,46 @@ async def test_up_gives_up_on_a_dev_server_that_keeps_dying(
     reason = up.stderr().strip().splitlines()[-1]
     assert reason.startswith("error: the Temporal dev server died 4 times within 60s"), reason
     assert processes_mentioning(str(data_dir)) == [], "processes outlived 'grievance up'"
+
+
+async def test_up_started_right_after_a_kill_waits_for_the_old_dev_server(
+    processes: Processes, tmp_path: Path
+) -> None:
+    # kill -9 of up: its dev server gets SIGTERM from the kernel and takes a moment
+    # to stop, still holding the ports and temporal.db. A new up on the same dir
+    # must wait for it rather than fail. The old server is held stopped (SIGSTOP)
+    # so that "a moment" is certain to overlap the new start.
+    data_dir = tmp_path / "data"
+    port, temporal_port = free_port(), free_temporal_port()
+    base_url = f"http://127.0.0.1:{port}"
+    up = await start_up(processes, data_dir, port, temporal_port)
+    keys = read_dev_keys(data_dir)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
+        filed = json_object(
+            await http.post(
+                "/v1/grievances", json=grievance_body(), headers=bearer(keys["hotline"])
+            ),
+            201,
+        )
+        old_server = dev_server_pid(data_dir)
+        assert old_server is not None
+        os.kill(old_server, signal.SIGSTOP)
+        up.send(signal.SIGKILL)
+        await up.wait()
+
+        again = await processes.start(*up_args(data_dir, port, temporal_port))
+        await asyncio.sleep(2.0)
+        assert again.returncode is None, again.describe()
+        os.kill(old_server, signal.SIGCONT)  # now it gets its SIGTERM and stops
+        await wait_until_healthy(base_url, again)
+
+        dispatched = json_object(
+            await http.post(
+                f"/v1/grievances/{filed['id']}/dispatch",
+                json={"category": "city.street-vending"},
+                headers=bearer(keys["dispatcher"]),
+            ),
+            200,
+        )
+        assert dispatched["stage"] == "accept"
+    await stop_up(again, signal.SIGTERM, data_dir)
