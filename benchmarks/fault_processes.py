@@ -23,6 +23,10 @@ from benchmarks.embedded import grievance_command, port_is_free, up_command
 _SETTINGS = ("TEMPORAL_ADDRESS", "DATABASE_URL", "GRIEVANCE_DATA_DIR", "GRIEVANCE_TASK_QUEUE")
 
 
+RESTARTED = "the Temporal dev server is back"
+"""What ``up``'s supervisor logs once a restarted dev server answers."""
+
+
 def _env(**extra: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in _SETTINGS}
     return {**env, "PYTHONUNBUFFERED": "1", **extra}
@@ -122,6 +126,13 @@ class Up:
         """SIGKILL ``up`` itself (its dev server follows through its parent-death signal)."""
         assert self.process is not None
         self.process.kill()
+
+    def restarts_logged(self) -> int:
+        """How many dev server restarts ``up`` has logged so far (all runs)."""
+        try:
+            return self.log.read_text("utf-8", errors="replace").count(RESTARTED)
+        except OSError:
+            return 0
 
     def kill_dev_server(self) -> int:
         """SIGKILL the dev server alone; returns its pid."""

@@ -305,15 +305,15 @@ async def _kill(kind: str, up: Up, worker: ExtraWorker, http: httpx.AsyncClient)
         await up.restart()
         await up.wait_healthy(http)
     elif kind == "dev-server":
-        old = up.kill_dev_server()
+        restarts = up.restarts_logged()
+        up.kill_dev_server()
         # up restarts it; if up gives up instead, start up again and say so.
-        while (pid := up.dev_server_pid()) in (None, old) or not await up.healthy(http):
+        while up.restarts_logged() == restarts or not await up.healthy(http):
             if not up.alive():
                 note = f"up exited with {up.process.wait() if up.process else '?'}; restarted it"
                 await up.wait_healthy(http)
                 break
             await asyncio.sleep(0.1)
-        del pid
     else:
         before = worker.polling_count()
         worker.kill()
