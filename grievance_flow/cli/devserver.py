@@ -238,6 +238,11 @@ class DevServer:
         except Exception as exc:  # the cases still run; only retention stays short
             log.warning("could not extend history retention: %s", exc)
 
+    def kill(self) -> None:
+        """SIGKILL the server process (one that stopped answering); :meth:`wait_exit` reaps it."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+
     def stop(self, *, timeout: float = 20.0) -> None:
         """Stop the server (SIGTERM, then SIGKILL after ``timeout``) and reap it."""
         process = self._process

@@ -119,6 +119,40 @@ async def test_a_killed_dev_server_is_restarted_and_the_case_carries_on(
     await stop_up(up, signal.SIGTERM, data_dir)
 
 
+async def test_a_hung_dev_server_is_killed_and_restarted(
+    processes: Processes, tmp_path: Path
+) -> None:
+    # Alive but answering nothing (held stopped): up must not wait on it for ever.
+    data_dir = tmp_path / "data"
+    port, temporal_port = free_port(), free_temporal_port()
+    base_url = f"http://127.0.0.1:{port}"
+    up = await start_up(processes, data_dir, port, temporal_port)
+    keys = read_dev_keys(data_dir)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
+        filed = json_object(
+            await http.post(
+                "/v1/grievances", json=grievance_body(), headers=bearer(keys["hotline"])
+            ),
+            201,
+        )
+        hung = dev_server_pid(data_dir)
+        assert hung is not None
+        os.kill(hung, signal.SIGSTOP)
+        await wait_for_restart(data_dir, hung, up, restarts=1)
+        await wait_until_healthy(base_url, up, patience=RECOVERY_PATIENCE)
+        dispatched = json_object(
+            await http.post(
+                f"/v1/grievances/{filed['id']}/dispatch",
+                json={"category": "city.street-vending"},
+                headers=bearer(keys["dispatcher"]),
+            ),
+            200,
+        )
+        assert dispatched["stage"] == "accept"
+    assert "has not answered for" in up.stderr(), up.describe()
+    await stop_up(up, signal.SIGTERM, data_dir)
+
+
 async def test_up_gives_up_when_the_dev_server_cannot_come_back(
     processes: Processes, tmp_path: Path
 ) -> None:
