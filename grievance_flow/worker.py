@@ -124,9 +124,11 @@ class RunningWorker:
         """Shut the worker down (in-flight activities get the graceful timeout) and reap it."""
         self._stopping = True
         await self.worker.shutdown()
-        # Its outcome was already reported by failed(), or does not matter on a stop.
-        with contextlib.suppress(BaseException):
-            await self._task
+        # Wait for it without raising its outcome: failed() already reported it,
+        # or it does not matter on a stop. Reading it keeps asyncio from warning.
+        await asyncio.wait([self._task])
+        if not self._task.cancelled():
+            self._task.exception()
 
 
 @contextlib.asynccontextmanager

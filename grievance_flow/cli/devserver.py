@@ -55,17 +55,17 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 CLAIM_PATIENCE = 15.0
-"""Seconds ``up`` waits for an earlier dev server on the same data dir to finish stopping."""
+"""Seconds ``up`` waits for an earlier ``up`` or dev server on the same data dir to be gone."""
 
 
 def _claim_data_dir(data_dir: Path, *, patience: float = CLAIM_PATIENCE) -> int:
     """Take the data dir's exclusive lock (``DIR/up.lock``); return its file descriptor.
 
-    After ``up`` is killed outright, its dev server still stops on its own
-    (parent-death SIGTERM) for a few seconds, holding ``temporal.db``; a new
-    ``up`` started meanwhile would fail on a locked database. The lock, which
-    the dev server inherits, makes the new one wait instead, and keeps two
-    ``up`` on one data dir (on different ports) from sharing it at all.
+    The dev server inherits the lock, so it is held until both ``up`` and its
+    server are gone: two ``up`` on one data dir (on different ports) never share
+    ``temporal.db``, and an ``up`` started while the last one's server is still
+    going away (it is killed with ``up``, but not in no time) waits for it
+    rather than failing on a busy port or a locked database.
 
     Raises:
         DevServerError: The lock stayed taken for ``patience`` seconds.
