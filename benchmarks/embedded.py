@@ -22,6 +22,49 @@ def free_port() -> int:
     return port
 
 
+def free_temporal_port() -> int:
+    """A free port ``T`` whose ``T + 1000`` (the dev server's Web UI) is free as well."""
+    for _ in range(200):
+        port = free_port()
+        if port + 1000 <= 65535 and port_is_free(port + 1000):
+            return port
+    raise RuntimeError("found no free port T with T + 1000 free as well")
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on (or holds) ``127.0.0.1:port``."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def grievance_command(*args: str) -> list[str]:
+    """``grievance ARGS...`` with the console script next to this interpreter."""
+    return [str(Path(sys.executable).parent / "grievance"), *args]
+
+
+def up_command(
+    data_dir: Path, *, api_port: int, temporal_port: int, catalogue: Path | None = None
+) -> list[str]:
+    """The ``grievance up`` command line for ``data_dir`` and the given ports."""
+    command = grievance_command(
+        "up",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(api_port),
+        "--temporal-port",
+        str(temporal_port),
+    )
+    if catalogue is not None:
+        command += ["--catalogue", str(catalogue)]
+    return command
+
+
 @dataclass
 class EmbeddedSystem:
     """A running ``grievance up``: its process, API address and data dir."""
@@ -45,20 +88,10 @@ def embedded_system(
 
     Waits until ``dev-keys.json`` is written; prints the exit code at the end.
     """
-    grievance = Path(sys.executable).parent / "grievance"
     api_port, temporal_port = free_port(), free_port()
-    command = [
-        str(grievance),
-        "up",
-        "--data-dir",
-        str(data_dir),
-        "--port",
-        str(api_port),
-        "--temporal-port",
-        str(temporal_port),
-    ]
-    if catalogue is not None:
-        command += ["--catalogue", str(catalogue)]
+    command = up_command(
+        data_dir, api_port=api_port, temporal_port=temporal_port, catalogue=catalogue
+    )
     launched = time.perf_counter()
     output = log.open("wb") if log is not None else subprocess.DEVNULL
     try:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -86,13 +89,69 @@ def build_worker(
     )
 
 
-async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
-    """Run a worker against ``TEMPORAL_ADDRESS`` and ``DATABASE_URL`` until ``stop`` is set."""
-    domain = load_domain(settings.catalogue, settings.calendar_overrides)
-    notifier = build_notifier(settings)
-    engine = open_database(settings)
-    client = await connect_temporal(settings)
-    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+class WorkerStoppedError(RuntimeError):
+    """The worker's run task ended although nobody asked it to stop."""
+
+
+class RunningWorker:
+    """A started worker: the :class:`Worker` and the task that runs it.
+
+    Made by :func:`running_worker`; :meth:`failed` lets a supervisor notice a
+    worker that died, which ``async with Worker`` alone would only report by
+    cancelling whatever task entered it.
+    """
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._task = asyncio.create_task(worker.run(), name="grievance-worker")
+        self._stopping = False
+
+    async def failed(self) -> None:
+        """Wait until the worker ends; raise why, unless :meth:`stop` ended it.
+
+        Raises:
+            WorkerStoppedError: The run task ended (an error, or none) without :meth:`stop`.
+        """
+        try:
+            # shield: the caller being cancelled must not cancel the worker itself.
+            await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            if self._task.cancelled():
+                raise WorkerStoppedError("the worker was cancelled") from None
+            raise
+        except Exception as exc:
+            raise WorkerStoppedError(f"the worker failed: {exc}") from exc
+        if not self._stopping:
+            raise WorkerStoppedError("the worker stopped on its own")
+
+    async def stop(self) -> None:
+        """Shut the worker down (in-flight activities get the graceful timeout) and reap it."""
+        self._stopping = True
+        await self.worker.shutdown()
+        # Wait for it without raising its outcome: failed() already reported it,
+        # or it does not matter on a stop. Reading it keeps asyncio from warning.
+        await asyncio.wait([self._task])
+        if not self._task.cancelled():
+            self._task.exception()
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    client: Client,
+    *,
+    domain: Domain,
+    engine: Engine,
+    settings: Settings,
+    notifier: Notifier | None = None,
+) -> AsyncIterator[RunningWorker]:
+    """Run this process's worker (on its own activity threads) for the ``async with`` block.
+
+    The one place that wires a worker for a process, shared by ``grievance
+    worker`` and ``grievance up``. The worker is shut down when the block ends.
+    """
+    with ThreadPoolExecutor(
+        max_workers=ACTIVITY_THREADS, thread_name_prefix="activity"
+    ) as executor:
         worker = build_worker(
             client,
             domain=domain,
@@ -102,7 +161,40 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
             notifier=notifier,
             workflow_cache=settings.workflow_cache,
         )
-        async with worker:
+        running = RunningWorker(worker)
+        try:
+            yield running
+        finally:
+            await running.stop()
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
+    """Run a worker against ``TEMPORAL_ADDRESS`` and ``DATABASE_URL`` until ``stop`` is set.
+
+    Raises:
+        WorkerStoppedError: The worker died before ``stop`` was set.
+    """
+    domain = load_domain(settings.catalogue, settings.calendar_overrides)
+    notifier = build_notifier(settings)
+    engine = open_database(settings)
+    client = await connect_temporal(settings)
+    try:
+        async with running_worker(
+            client, domain=domain, engine=engine, settings=settings, notifier=notifier
+        ) as worker:
             log.info("worker polling %s on %s", settings.task_queue, settings.temporal_address)
-            await stop.wait()
-    engine.dispose()
+            await _first_of(stop.wait(), worker.failed())
+    finally:
+        engine.dispose()
+
+
+async def _first_of(*waits: Coroutine[Any, Any, object]) -> None:
+    """Wait until one of ``waits`` ends; re-raise its error, cancel the others."""
+    tasks = [asyncio.create_task(wait) for wait in waits]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+    for task in done:
+        task.result()

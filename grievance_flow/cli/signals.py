@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator, Iterable
 from contextlib import contextmanager
 
 import uvicorn
@@ -33,13 +34,43 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-async def serve_until(server: QuietServer, stop: asyncio.Event) -> None:
-    """Run ``server`` until ``stop`` is set or the server ends on its own."""
-    serving = asyncio.create_task(server.serve())
+class ApiStartError(RuntimeError):
+    """The API could not start (its port was taken between the check and the bind)."""
+
+
+async def serve_until(
+    server: QuietServer, stop: asyncio.Event, *, watch: Iterable[Awaitable[object]] = ()
+) -> None:
+    """Run ``server`` until ``stop`` is set, the server ends, or a watched awaitable ends.
+
+    A watched awaitable stands for another part of the process (the worker, the
+    dev server's supervisor) and ends only when that part died, raising why:
+    the server is shut down first, then that error is re-raised, so a process
+    never keeps answering for a half that is gone.
+
+    Raises:
+        ApiStartError: The server could not start.
+    """
+    serving = asyncio.create_task(_serve(server))
     stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    stopping.cancel()
-    await serving
+    watchers = [asyncio.ensure_future(awaitable) for awaitable in watch]
+    try:
+        await asyncio.wait({serving, stopping, *watchers}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        server.should_exit = True
+        stopping.cancel()
+        for watcher in watchers:
+            watcher.cancel()
+        await serving
+    for watcher in watchers:
+        if watcher.done() and not watcher.cancelled():
+            watcher.result()  # re-raises the reason the watched part died
     if server.started is False and not stop.is_set():
-        raise RuntimeError(f"the API could not start on {server.config.host}:{server.config.port}")
+        raise ApiStartError(f"the API could not start on {server.config.host}:{server.config.port}")
+
+
+async def _serve(server: QuietServer) -> None:
+    # uvicorn exits on a failed start (the port taken after our check);
+    # serve_until reports it as ApiStartError rather than a traceback.
+    with contextlib.suppress(SystemExit):
+        await server.serve()

@@ -4,6 +4,11 @@ An embedded Temporal dev server persisted in the data dir, the worker and the
 API in this process (sharing one Temporal client), and a SQLite read model in
 the data dir. SIGINT/SIGTERM stops the API, then the worker, then the dev server,
 and exits 0; the next ``up`` on the same dir carries on every open case.
+
+``up`` supervises its halves: a dev server that dies is restarted on the same
+ports and data (:mod:`grievance_flow.cli.supervision`); one that dies too often
+or will not come back, or a worker whose run ends with an error, stops
+everything and exits 1 with the reason on stderr. It never sits serving 503.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import uvicorn
@@ -20,14 +24,18 @@ from grievance_flow.api.app import build_resources, create_app
 from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.cli.devkeys import ensure_dev_keys
 from grievance_flow.cli.devserver import DevServer, DevServerError, port_is_free
-from grievance_flow.cli.signals import QuietServer, serve_until, stop_on_signals
+from grievance_flow.cli.signals import ApiStartError, QuietServer, serve_until, stop_on_signals
+from grievance_flow.cli.supervision import DevServerSupervisor
 from grievance_flow.cli.system import SystemInfo, write_system_file
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, load_domain, open_database
 from grievance_flow.settings import Settings
-from grievance_flow.worker import ACTIVITY_THREADS, build_worker
+from grievance_flow.worker import WorkerStoppedError, running_worker
 
 log = logging.getLogger(__name__)
+
+STOP_REQUESTS_PATIENCE = 5
+"""Seconds in-flight API requests get to finish when ``up`` stops."""
 
 
 def run_up(
@@ -58,8 +66,9 @@ def run_up(
                 temporal_port=temporal_port,
             )
         )
-    except DevServerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (DevServerError, WorkerStoppedError, ApiStartError) as exc:
+        # The reason a supervisor would want, on stderr and as the last line of the log.
+        print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
     return 0
 
@@ -94,25 +103,30 @@ async def _up(
         resources = build_resources(client, engine, domain, task_queue=settings.task_queue)
         api = QuietServer(
             uvicorn.Config(
-                create_app(resources=resources), host=host, port=port, log_level="warning"
+                create_app(resources=resources),
+                host=host,
+                port=port,
+                log_level="warning",
+                # A request waiting on a dead half would otherwise hold the stop up
+                # for its whole 20 s; a cut request is retried by its client.
+                timeout_graceful_shutdown=STOP_REQUESTS_PATIENCE,
             )
         )
-        with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-            worker = build_worker(
-                client,
-                domain=domain,
-                engine=engine,
-                task_queue=settings.task_queue,
-                executor=executor,
-                notifier=notifier,
-                workflow_cache=settings.workflow_cache,
-            )
-            async with worker:
+        supervisor = DevServerSupervisor(server, client)
+        try:
+            async with running_worker(
+                client, domain=domain, engine=engine, settings=settings, notifier=notifier
+            ) as worker:
                 announce = asyncio.create_task(_announce(api, host, port, server, keys_path))
-                await serve_until(api, stop)
-                announce.cancel()
-                log.info("stopping: API down, draining the worker")
-        engine.dispose()
+                try:
+                    # Serve until a signal; a dead worker or a dev server that
+                    # cannot be kept alive ends it too (re-raised below).
+                    await serve_until(api, stop, watch=[worker.failed(), supervisor.run()])
+                finally:
+                    announce.cancel()
+                    log.info("stopping: API down, draining the worker")
+        finally:
+            engine.dispose()
     finally:
         server.stop()
         log.info("stopped")

@@ -32,6 +32,24 @@ _PG_MIGRATION_LOCK = int.from_bytes(b"gf-migr", "big")
 # `grievance up`) must not overlap even before the database lock is taken.
 _IN_PROCESS_LOCK = threading.Lock()
 
+# PostgreSQL pool sizing. A process opens at most one connection per thread that
+# touches the database, so the pool only has to be large enough that no such
+# thread ever waits on it (a waiting projection is a stalled case; after
+# pool_timeout, 30 s, an error):
+# - the worker's activities (projection, notices, classification) run on its
+#   ACTIVITY_THREADS = 16 threads (grievance_flow/worker.py): the steady pool;
+# - the API calls the store through asyncio.to_thread, whose default executor
+#   has min(32, cpus + 4) threads: at most 32 overflow connections, opened on
+#   demand and closed again once the burst is over.
+# So `grievance up` (both in one process) needs up to 48, `grievance worker` 16,
+# `grievance api` at most 32; size PostgreSQL's max_connections (default 100)
+# for the processes you run. tests/store/test_engine.py keeps these in step.
+POOL_SIZE = 16
+"""Connections kept open: one per worker activity thread (``worker.ACTIVITY_THREADS``)."""
+
+MAX_OVERFLOW = 32
+"""Extra connections for bursts: the API's thread pool (``min(32, cpus + 4)`` threads)."""
+
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
 
 
@@ -75,7 +93,9 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         # pre_ping: a managed PostgreSQL restarts or fails over; a stale pooled
         # connection should be replaced, not surface as a 500 or an activity retry.
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(
+            parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
+        )
     if backend != "sqlite":
         raise ValueError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
 

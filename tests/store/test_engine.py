@@ -13,11 +13,20 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
+from sqlalchemy.pool import QueuePool
 from sqlmodel import SQLModel
 
 from grievance_flow.store import models  # noqa: F401  (registers the tables)
-from grievance_flow.store.engine import make_engine, migrate, normalize_url, sqlite_url_for
+from grievance_flow.store.engine import (
+    MAX_OVERFLOW,
+    POOL_SIZE,
+    make_engine,
+    migrate,
+    normalize_url,
+    sqlite_url_for,
+)
 from grievance_flow.store.keys import create_key, resolve_key
+from grievance_flow.worker import ACTIVITY_THREADS
 from grievance_flow.workflows.contracts import Actor, Role
 
 TABLES = {"action_requests", "alembic_version", "api_keys", "cases", "events", "notices"}
@@ -154,3 +163,16 @@ def test_models_match_the_migrated_schema(engine: Engine) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_a_postgres_pool_fits_the_worker_threads_and_the_api() -> None:
+    # No connection is opened: the pool is configured when the engine is made.
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    try:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.size() == POOL_SIZE == ACTIVITY_THREADS
+        # Overflow covers the API's asyncio.to_thread pool at its largest.
+        assert pool._max_overflow == MAX_OVERFLOW >= 32
+    finally:
+        engine.dispose()
