@@ -14,6 +14,7 @@ from temporalio.client import Client
 from grievance_flow.catalogue.loader import load_catalogue
 from grievance_flow.catalogue.model import Catalogue
 from grievance_flow.deadlines.calendar import WorkingCalendar, load_overrides_file, merge
+from grievance_flow.deadlines.coverage import local_today, log_calendar_coverage
 from grievance_flow.settings import Settings
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 
@@ -36,7 +37,11 @@ def load_domain(catalogue_path: Path | None, overrides_path: Path | None = None)
     overrides = catalogue.calendar_overrides
     if overrides_path is not None:
         overrides = merge(overrides, load_overrides_file(overrides_path))
-    return Domain(catalogue=catalogue, calendar=WorkingCalendar(overrides))
+    domain = Domain(catalogue=catalogue, calendar=WorkingCalendar(overrides))
+    # Every process says at start which calendar serves which year, and warns
+    # loudly when the next 60 days reach a year without its official 调休.
+    log_calendar_coverage(domain.calendar, local_today(catalogue.timezone_info))
+    return domain
 
 
 def database_url(settings: Settings) -> str:
