@@ -9,6 +9,7 @@ holds (past retention) is served from the read model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,6 +88,10 @@ class CaseGateway:
                 "accepted it, it will proceed; filing again with the same external_id is safe.",
             )
         except WorkflowAlreadyStartedError:
+            # The start operation holds the same error for its handle; take it, or
+            # asyncio logs "Future exception was never retrieved" for every repeat.
+            with contextlib.suppress(WorkflowAlreadyStartedError):
+                await start.workflow_handle()
             return await self.case(intake.case_id), False
         return case, True
 

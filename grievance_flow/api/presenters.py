@@ -66,6 +66,7 @@ def present_case(case: CaseView, reader: Actor, now: datetime) -> CasePublic:
                 warn_at=deadline.warn_at,
                 due_at=deadline.due_at,
                 escalate_at=deadline.escalate_at,
+                calendar_source=deadline.calendar_source,
             )
             for stage, deadline in case.deadlines.items()
         },

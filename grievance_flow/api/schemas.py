@@ -213,6 +213,8 @@ class DeadlinePublic(BaseModel):
     warn_at: datetime
     due_at: datetime
     escalate_at: datetime
+    calendar_source: str | None = None
+    """Which calendar(s) counted its working days, as recorded in history (None: older)."""
 
 
 class SlaPublic(BaseModel):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 import uvicorn
 
 from grievance_flow.api.app import create_app
 from grievance_flow.cli.signals import QuietServer, serve_until, stop_on_signals
 from grievance_flow.settings import Settings
-from grievance_flow.worker import run_worker
+from grievance_flow.worker import WorkerStoppedError, run_worker
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,12 @@ def run_worker_command() -> int:
         stop = stop_on_signals()
         await run_worker(Settings(), stop=stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except WorkerStoppedError as exc:
+        # Said plainly and non-zero, so a supervisor (systemd, compose) restarts it.
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     log.info("worker stopped")
     return 0
 

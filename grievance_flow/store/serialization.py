@@ -68,13 +68,3 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     """Serialise an Event to a JSON-able dict (``data`` must already be JSON-able)."""
     data: dict[str, Any] = to_jsonable(event)
     return data
-
-
-def event_from_dict(data: Mapping[str, Any]) -> Event:
-    """Rebuild an Event from :func:`event_to_dict` output.
-
-    Raises:
-        TypeError: ``data`` does not describe an Event.
-    """
-    event: Event = value_to_type(Event, dict(data))
-    return event
