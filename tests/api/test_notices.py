@@ -157,6 +157,16 @@ async def test_a_huge_offset_is_refused_not_a_server_error(api: Api) -> None:
     assert body["error"] == "ValidationError"
 
 
+@pytest.mark.parametrize("name", ["case_id", "unit"])
+async def test_a_control_character_in_a_filter_is_refused(api: Api, name: str) -> None:
+    # PostgreSQL cannot even search for a NUL: it must never reach the query.
+    response = await api.http.get(
+        "/v1/notices", params={name: "grid-1\x00"}, headers=api.as_(Role.DISPATCHER)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "ValidationError"
+
+
 async def test_each_notice_shows_how_its_delivery_stands(
     api: Api, case_notices: list[Notice]
 ) -> None:

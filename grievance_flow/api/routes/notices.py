@@ -11,6 +11,7 @@ from grievance_flow.api.access import require_role
 from grievance_flow.api.deps import CurrentActor, EngineDep
 from grievance_flow.api.errors import Forbidden, responses
 from grievance_flow.api.notice_schemas import NoticeList, NoticePublic
+from grievance_flow.api.schemas import SearchText
 from grievance_flow.store.notices import DeliveryStatus, NoticeDelivery, list_deliveries
 from grievance_flow.workflows.contracts import Role
 
@@ -32,8 +33,8 @@ READERS = frozenset({Role.UNIT, Role.HOTLINE, Role.DISPATCHER, Role.AUDITOR, Rol
 async def read_notices(
     actor: CurrentActor,
     engine: EngineDep,
-    case_id: str | None = None,
-    unit: str | None = None,
+    case_id: SearchText = None,
+    unit: SearchText = None,
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     # Bounded so no offset reaches the database as an integer it cannot hold.
