@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from temporalio import activity
 
-from grievance_flow.store.projection import project_case
+from grievance_flow.store.projection import project_case, version_of
 from grievance_flow.workflows.contracts import ActivityName, ProjectInput
 
 
@@ -18,4 +18,6 @@ class ProjectionActivities:
     @activity.defn(name=ActivityName.PROJECT.value)
     def project_case(self, request: ProjectInput) -> None:
         """Upsert the case and insert its new events; safe to retry (idempotent on seq)."""
-        project_case(self._engine, request.case, request.events, version=request.history_length)
+        project_case(
+            self._engine, request.case, request.events, version=version_of(request.task_started_at)
+        )

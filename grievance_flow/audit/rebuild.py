@@ -20,7 +20,7 @@ from temporalio.client import Client
 from grievance_flow.audit.histories import AuditError
 from grievance_flow.audit.live import ALL_GRIEVANCES, fetch_histories, matching_runs
 from grievance_flow.audit.timeline import projections_of
-from grievance_flow.store.projection import project_case
+from grievance_flow.store.projection import project_case, version_of
 
 
 @dataclass
@@ -75,7 +75,7 @@ async def rebuild_read_model(
                         engine,
                         projection.case,
                         projection.events,
-                        version=projection.history_length,
+                        version=version_of(projection.task_started_at),
                     )
                 summary.rebuilt.append(projections[-1].case.id)
         except Exception as exc:  # one bad case must not stop the others being rebuilt

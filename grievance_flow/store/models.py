@@ -66,8 +66,8 @@ class CaseRecord(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_seq: int = 0
-    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    """History length of the workflow task whose projection wrote the row (0: before 0004)."""
+    version: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
+    """Start (µs) of the workflow task whose projection wrote the row (0: before 0004)."""
     doc: dict[str, Any] = Field(sa_type=JSONType)
 
 
@@ -90,8 +90,8 @@ class EventRecord(SQLModel, table=True):
     actor_unit: str | None = None
     stage: str
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
-    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    """History length of the workflow task whose projection wrote the row (0: before 0004)."""
+    version: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
+    """Start (µs) of the workflow task whose projection wrote the row (0: before 0004)."""
 
 
 class NoticeRecord(SQLModel, table=True):

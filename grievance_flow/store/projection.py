@@ -3,17 +3,19 @@
 Called by the projection activity, which Temporal retries and may run late or
 twice. So the write is idempotent and monotonic: events are keyed by
 ``(case_id, seq)``, the case by its id, and every row carries the ``version``
-of the projection that wrote it: the history length of its workflow task.
-A projection runs before Temporal has recorded its task; when that task is
-lost (its worker killed) and run again, the new run has a longer history and
-its rows replace the lost run's, whose times and choices the history never
-kept. A late projection of an older task never overwrites a newer one. Each
+of the projection that wrote it: when its workflow task started, in
+microseconds. A projection runs before Temporal has recorded its task; when
+that task is lost (its worker killed, an Update's speculative task dropped)
+and run again, the re-run starts later and its rows replace the lost run's,
+whose times and choices the history never kept. (The history length is no
+such version: a lost speculative or transient task leaves none behind.) A late projection of an older task never overwrites a newer one. Each
 write is a single upsert statement, so two workers projecting the same case at
 once cannot interleave a read and a write.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, or_, select
@@ -25,6 +27,13 @@ from grievance_flow.workflows.contracts import CaseView, Event, Stage, Status
 
 _cases: Table = CaseRecord.__table__  # type: ignore[attr-defined]
 _events: Table = EventRecord.__table__  # type: ignore[attr-defined]
+
+
+def version_of(task_started_at: datetime | None) -> int:
+    """A projection's version: its workflow task's start in microseconds (0: unknown)."""
+    if task_started_at is None:
+        return 0
+    return int(task_started_at.timestamp() * 1_000_000)
 
 
 def project_case(engine: Engine, case: CaseView, events: list[Event], *, version: int = 0) -> None:
@@ -40,7 +49,7 @@ def project_case(engine: Engine, case: CaseView, events: list[Event], *, version
         engine: A read-model engine (SQLite or PostgreSQL).
         case: The case as the workflow sees it now.
         events: Events to record, normally those after the previous projection.
-        version: The history length of the projecting workflow task.
+        version: :func:`version_of` the projecting workflow task's start.
 
     Raises:
         ValueError: A datetime in ``case`` or ``events`` is naive.

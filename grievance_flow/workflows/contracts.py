@@ -418,11 +418,12 @@ class ProjectInput:
 
     case: CaseView
     events: list[Event]
-    history_length: int = 0
-    """The history length of the workflow task that projects: the rows' version.
+    task_started_at: datetime | None = None
+    """When the projecting workflow task started (``workflow.now()``): the rows' version.
 
-    A task that is lost and run again projects with a longer history, so its
-    rows replace those of the lost run; 0 in projections recorded before it.
+    A task that is lost (its worker killed, an Update's speculative task
+    dropped) leaves nothing in history; its re-run starts later, so its rows
+    replace the lost run's. None in projections recorded before it.
     """
 
 

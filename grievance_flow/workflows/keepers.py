@@ -494,7 +494,7 @@ class CaseKeepers:
             ProjectInput(
                 case=self._file.case,
                 events=self._file.events[self._projected_seq :],
-                history_length=workflow.info().get_current_history_length(),
+                task_started_at=workflow.now(),
             ),
             type(None),
             start_to_close=PROJECTION,

@@ -1,4 +1,4 @@
-"""The version of each projected row: the history length of the workflow task that wrote it.
+"""The version of each projected row: when the workflow task that wrote it started.
 
 Revision ID: 0004
 Revises: 0003
@@ -10,8 +10,8 @@ A projection runs inside a workflow task, before Temporal has recorded that
 task. When the task is lost (its worker killed) and run again, the new run's
 events get their own times and the rows the lost run wrote must give way: the
 history is the truth. ``version`` (0 for rows written before this revision)
-says which run wrote a row, so a later run replaces it and a late, lost one
-never does.
+(the task's start in microseconds) says which run wrote a row, so a later run
+replaces it and a late, lost one never does.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ def upgrade() -> None:
     """Add ``version`` (0 for existing rows) to ``cases`` and ``events``."""
     for table in _TABLES:
         with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="0"))
+            batch.add_column(
+                sa.Column("version", sa.BigInteger(), nullable=False, server_default="0")
+            )
 
 
 def downgrade() -> None:
