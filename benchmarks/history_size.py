@@ -124,7 +124,8 @@ def payloads_of(message: Message) -> Iterable[Payload]:
     for descriptor, value in message.ListFields():
         if descriptor.type != descriptor.TYPE_MESSAGE:
             continue
-        if descriptor.message_type.GetOptions().map_entry:
+        entry_type = descriptor.message_type
+        if entry_type is not None and entry_type.GetOptions().map_entry:
             for entry in value.values():
                 if isinstance(entry, Message):
                     yield from payloads_of(entry)
