@@ -8,7 +8,8 @@ microseconds. A projection runs before Temporal has recorded its task; when
 that task is lost (its worker killed, an Update's speculative task dropped)
 and run again, the re-run starts later and its rows replace the lost run's,
 whose times and choices the history never kept. (The history length is no
-such version: a lost speculative or transient task leaves none behind.) A late projection of an older task never overwrites a newer one. Each
+such version: a lost speculative or transient task leaves none behind.)
+A late projection of an older task never overwrites a newer one. Each
 write is a single upsert statement, so two workers projecting the same case at
 once cannot interleave a read and a write.
 """
