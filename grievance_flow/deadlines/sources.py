@@ -73,26 +73,38 @@ def _days_of(year: int) -> list[date]:
     return [first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days)]
 
 
-class ChineseCalendarSource:
-    """The ``chinese-calendar`` package: official arrangements, published years only."""
+class _PackageSource:
+    """A calendar package, read a year at a time and cached."""
 
-    name = "chinese-calendar"
+    name = ""
+    package = ""
 
     def __init__(self) -> None:
         """Read the installed package's version."""
-        self.version = _version("chinese-calendar")
+        self.version = _version(self.package)
         self._years: dict[int, YearData | None] = {}
         self._lock = threading.Lock()
 
     def year(self, year: int) -> YearData | None:
-        """Every year chinese-calendar knows is an official arrangement."""
+        """The year's data, loaded once (activity threads ask concurrently)."""
         with self._lock:
             if year not in self._years:
                 self._years[year] = self._load(year)
             return self._years[year]
 
-    @staticmethod
-    def _load(year: int) -> YearData | None:
+    def _load(self, year: int) -> YearData | None:
+        raise NotImplementedError
+
+
+class ChineseCalendarSource(_PackageSource):
+    """The ``chinese-calendar`` package: official arrangements, published years only.
+
+    Every year it knows is an official arrangement.
+    """
+
+    name = package = "chinese-calendar"
+
+    def _load(self, year: int) -> YearData | None:
         try:
             chinese_calendar.is_workday(date(year, 1, 1))
         except NotImplementedError:
@@ -109,26 +121,15 @@ class ChineseCalendarSource:
         )
 
 
-class HolidaysSource:
-    """The ``holidays`` package's China calendar (public holidays, not half days)."""
+class HolidaysSource(_PackageSource):
+    """The ``holidays`` package's China calendar (public holidays, not half days).
 
-    name = "holidays"
+    A year is computed by rule, official where the package has its notice.
+    """
 
-    def __init__(self) -> None:
-        """Read the installed package's version."""
-        self.version = _version("holidays")
-        self._years: dict[int, YearData | None] = {}
-        self._lock = threading.Lock()
+    name = package = "holidays"
 
-    def year(self, year: int) -> YearData | None:
-        """The year computed by rule, official where the package has its notice."""
-        with self._lock:
-            if year not in self._years:
-                self._years[year] = self._load(year)
-            return self._years[year]
-
-    @staticmethod
-    def _load(year: int) -> YearData | None:
+    def _load(self, year: int) -> YearData | None:
         if not China.start_year <= year <= China.end_year:
             return None
         # A notice can move a weekend of the year before into this year's holiday
