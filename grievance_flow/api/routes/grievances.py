@@ -22,7 +22,6 @@ from grievance_flow.api.schemas import (
 )
 from grievance_flow.catalogue.model import Tier
 from grievance_flow.workflows.contracts import (
-    TIMELINE_PAGE_MAX,
     Actor,
     FileGrievanceInput,
     Location,
@@ -31,6 +30,9 @@ from grievance_flow.workflows.contracts import (
     Stage,
     case_id_for,
 )
+
+EVENTS_PAGE_MAX = 500
+"""SPEC §4a: every ``limit`` is 1–500 (the workflow's own page may hold more)."""
 
 router = APIRouter(prefix="/v1/grievances", tags=["grievances"])
 
@@ -204,8 +206,8 @@ async def read_events(
         int, Query(ge=0, le=MAX_INT, description="Only events with a higher `seq`.")
     ] = 0,
     limit: Annotated[
-        int, Query(ge=1, le=TIMELINE_PAGE_MAX, description="At most this many events.")
-    ] = TIMELINE_PAGE_MAX,
+        int, Query(ge=1, le=EVENTS_PAGE_MAX, description="At most this many events.")
+    ] = EVENTS_PAGE_MAX,
 ) -> list[EventPublic]:
     """The case's events after ``after_seq``, oldest first, at most ``limit`` of them
     (a case of fewer than 1,000 events comes whole in the first page)."""
