@@ -93,7 +93,7 @@ class CollaborationHandlers(CaseKeepers):
         """Close this case as a duplicate of ``into`` (并单); the target is told by signal."""
         case = self._file.case
         duplicate = DuplicateMerged(
-            case_id=case.id, external_id=case.external_id, merged_at=workflow.now()
+            case_id=case.id, external_id=case.external_id, merged_at=self._now()
         )
         if workflow.patched(MERGE_CLOSES_FIRST):
             # Closed before the first await: an action that arrives while the target
@@ -178,7 +178,7 @@ class CollaborationHandlers(CaseKeepers):
         case.reported_in.append(summoned)
         clock = f"{REPORT_IN}:{summoned}"
         deadline = case.deadlines.get(clock)
-        on_time = None if deadline is None else workflow.now() <= deadline.due_at
+        on_time = None if deadline is None else self._now() <= deadline.due_at
         self._stop_clock(clock)
         self._record(
             EventType.REPORTED_IN,
@@ -202,7 +202,7 @@ class CollaborationHandlers(CaseKeepers):
             unit=cmd.actor.unit,
             working_days=cmd.working_days,
             reason=cmd.reason,
-            requested_at=workflow.now(),
+            requested_at=self._now(),
         )
         self._record(
             EventType.EXTENSION_REQUESTED,
@@ -225,7 +225,7 @@ class CollaborationHandlers(CaseKeepers):
         handle = case.deadlines.get(Stage.HANDLE.value)
         raise_refusal(
             check_extension_request(
-                now=workflow.now(),
+                now=self._now(),
                 handle_due_at=handle.due_at if handle else None,
                 pending=case.extension is not None,
                 working_days=cmd.working_days,
@@ -247,32 +247,36 @@ class CollaborationHandlers(CaseKeepers):
             "note": cmd.note,
         }
         current = case.deadlines.get(Stage.HANDLE.value)
+        at = workflow.now()
+        moved: StageDeadline | None = None
         if cmd.approve and current is not None:
-            moved = await self._quick(
+            moved, at = await self._looked_up(
                 ActivityName.EXTEND_DEADLINE,
                 ExtendDeadlineInput(
                     case_id=case.id, deadline=current, working_days=request.working_days
                 ),
                 StageDeadline,
             )
-            data |= {
-                "previous_due_at": current.due_at.isoformat(),
-                "due_at": moved.due_at.isoformat(),
-            }
-            if case.stage is Stage.HANDLE and case.deadlines.get(Stage.HANDLE.value) is current:
-                self._move_clock(moved)
-        seq = self._record(EventType.EXTENSION_DECIDED, cmd.actor, data)
-        self._deciding_extension = False
-        verdict = "approved" if cmd.approve else "denied"
-        due = f"; handle by {data['due_at']}" if "due_at" in data else ""
-        self._notify(
-            seq,
-            NoticeKind.EXTENSION_DECISION,
-            request.unit,
-            f"延期{verdict}: your request for {request.working_days} working days on case "
-            f"{case.id} was {verdict}{due}.",
-            {key: value for key, value in data.items() if value is not None},
-        )
+        with self._timed(at):
+            if moved is not None and current is not None:
+                data |= {
+                    "previous_due_at": current.due_at.isoformat(),
+                    "due_at": moved.due_at.isoformat(),
+                }
+                if case.stage is Stage.HANDLE and case.deadlines.get(Stage.HANDLE.value) is current:
+                    self._move_clock(moved)
+            seq = self._record(EventType.EXTENSION_DECIDED, cmd.actor, data)
+            self._deciding_extension = False
+            verdict = "approved" if cmd.approve else "denied"
+            due = f"; handle by {data['due_at']}" if "due_at" in data else ""
+            self._notify(
+                seq,
+                NoticeKind.EXTENSION_DECISION,
+                request.unit,
+                f"延期{verdict}: your request for {request.working_days} working days on case "
+                f"{case.id} was {verdict}{due}.",
+                {key: value for key, value in data.items() if value is not None},
+            )
         return case
 
     @decide_extension.validator
@@ -282,6 +286,6 @@ class CollaborationHandlers(CaseKeepers):
 
     def _move_clock(self, deadline: StageDeadline) -> None:
         self._file.set_deadline(deadline)
-        moved = carry_over(self._clocks.get(deadline.stage.value), deadline, workflow.now())
+        moved = carry_over(self._clocks.get(deadline.stage.value), deadline, self._now())
         if moved is not None:
             self._start_clock(moved)

@@ -91,7 +91,7 @@ class GrievanceWorkflow(CollaborationHandlers):
                 "urgent": intake.urgent or None,
             },
         )
-        suggestion = await self._quick(
+        suggestion, suggested_at = await self._looked_up(
             ActivityName.SUGGEST,
             SuggestInput(
                 description=intake.description,
@@ -105,7 +105,8 @@ class GrievanceWorkflow(CollaborationHandlers):
         self._policy = suggestion.policy
         # The hotline may have withdrawn the case while the classifier ran.
         if not file.closed:
-            self._triage(suggestion)
+            with self._timed(suggested_at):
+                self._triage(suggestion)
         self._intake_done = True
 
         keepers = self._start_keepers()
@@ -172,7 +173,7 @@ class GrievanceWorkflow(CollaborationHandlers):
 
     def _on_time(self, stage: Stage) -> bool | None:
         deadline = self._file.case.deadlines.get(stage.value)
-        return None if deadline is None else workflow.now() <= deadline.due_at
+        return None if deadline is None else self._now() <= deadline.due_at
 
     # --- queries --------------------------------------------------------------
 

@@ -10,7 +10,8 @@ model. Every wait is a ``wait_condition`` recomputed from ``workflow.now()``
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from grievance_flow.workflows.patches import (
         LOCAL_ACTIVITY_FALLBACK,
+        LOOKUPS_KEEP_TASK_TIME,
         NOTICES_HANDED_OVER,
         SUMMONS_CLOSED_ON_ESCALATION,
     )
@@ -104,16 +106,32 @@ class CaseKeepers:
         # workflow task fails visibly and Temporal retries it, instead of a clock
         # or the projection stopping without a word.
         self._keeper_failure: BaseException | None = None
+        # While the result of a local lookup is applied: the time the lookup was
+        # asked at (see ``_looked_up``), which every record made meanwhile carries.
+        self._as_of: datetime | None = None
 
     # --- lifecycle helpers used by handlers ------------------------------------
 
+    def _now(self) -> datetime:
+        """The time a change is recorded at: ``workflow.now()``, or a lookup's asking time."""
+        return self._as_of if self._as_of is not None else workflow.now()
+
+    @contextmanager
+    def _timed(self, at: datetime) -> Iterator[None]:
+        """Record what the block changes as of ``at``. The block must not await."""
+        self._as_of = at
+        try:
+            yield
+        finally:
+            self._as_of = None
+
     def _record(self, event_type: EventType, actor: Actor, data: dict[str, Any]) -> int:
-        return self._file.record(event_type, actor, workflow.now(), data).seq
+        return self._file.record(event_type, actor, self._now(), data).seq
 
     def _request_clock(self, stage: Stage, *, entry: int | None, summoned: str | None) -> int:
         self._tickets += 1
         self._clock_queue.append(
-            ClockRequest(self._tickets, stage, workflow.now(), entry=entry, summoned=summoned)
+            ClockRequest(self._tickets, stage, self._now(), entry=entry, summoned=summoned)
         )
         return self._tickets
 
@@ -123,7 +141,7 @@ class CaseKeepers:
         for name, clock in list(self._clocks.items()):
             if clock.stage is previous:
                 self._stop_clock(name)
-        entry = self._file.enter(stage, workflow.now())
+        entry = self._file.enter(stage, self._now())
         if entry is None:
             return None
         return self._request_clock(stage, entry=entry, summoned=None)
@@ -142,7 +160,7 @@ class CaseKeepers:
         for name in list(self._clocks):
             self._stop_clock(name)
         case = self._file.case
-        self._file.close(outcome, actor, workflow.now())
+        self._file.close(outcome, actor, self._now())
         # 并单: the citizens whose duplicates were merged here are owed an answer too.
         for duplicate in case.merged_cases:
             self._notify(
@@ -182,7 +200,7 @@ class CaseKeepers:
                 recipient_role=Role.UNIT if unit else (role or Role.DISPATCHER),
                 recipient_unit=unit,
                 message=message,
-                at=workflow.now(),
+                at=self._now(),
                 data=data or {},
             )
         )
@@ -224,6 +242,20 @@ class CaseKeepers:
         start_to_close: timedelta = QUICK,
     ) -> T:
         """Run ``activity`` locally; if it keeps failing, hand it to the server to retry."""
+        result, _ = await self._quick_where(
+            activity, arg, result_type, start_to_close=start_to_close
+        )
+        return result
+
+    async def _quick_where(
+        self,
+        activity: ActivityName,
+        arg: Any,
+        result_type: type[T],
+        *,
+        start_to_close: timedelta = QUICK,
+    ) -> tuple[T, bool]:
+        """``_quick``, and whether the result came from the local activity (not the server)."""
         try:
             result: T = await workflow.execute_local_activity(
                 activity.value,
@@ -233,7 +265,7 @@ class CaseKeepers:
                 schedule_to_close_timeout=LOCAL_PATIENCE,
                 retry_policy=LOCAL_RETRY,
             )
-            return result
+            return result, True
         except ActivityError:
             # Only ever reached by cases that ran into this failure under the new
             # code: the old, endless local retries never failed.
@@ -251,7 +283,27 @@ class CaseKeepers:
                 start_to_close_timeout=start_to_close,
                 retry_policy=RETRY,
             )
-            return retried
+            return retried, False
+
+    async def _looked_up(
+        self, activity: ActivityName, arg: Any, result_type: type[T]
+    ) -> tuple[T, datetime]:
+        """Run the lookup ``activity`` (``_quick``); return its result and when to apply it.
+
+        A local activity's result is applied at the time it was asked for. The
+        time ``workflow.now()`` reads once it resolves is not what a replay
+        reads: a replay takes the activity's recorded completion time, while a
+        live run whose task was completed before the result arrived (a retried
+        task, after a worker died) takes the next task's start. Records made
+        with that time made a rebuilt read model differ from the live one.
+        A lookup handed to the server resolves in a task of its own, whose
+        start both read alike.
+        """
+        asked_at = workflow.now()
+        result, local = await self._quick_where(activity, arg, result_type)
+        if local and workflow.patched(LOOKUPS_KEEP_TASK_TIME):
+            return result, asked_at
+        return result, workflow.now()
 
     # --- deadlines ----------------------------------------------------------------
 
@@ -363,14 +415,20 @@ class CaseKeepers:
     async def _escalate(self, clock: Clock) -> None:
         case = self._file.case
         target = EscalationTarget()
+        at = workflow.now()
         if clock.unit is not None and not clock.is_report_in:
-            target = await self._quick(
+            target, at = await self._looked_up(
                 ActivityName.ESCALATION_TARGET,
                 EscalationInput(case_id=case.id, unit=clock.unit),
                 EscalationTarget,
             )
             if self._clocks.get(clock.name) is not clock:
                 return  # the unit acted while we looked up its parent: nothing to escalate
+        with self._timed(at):
+            self._escalate_to(clock, target)
+
+    def _escalate_to(self, clock: Clock, target: EscalationTarget) -> None:
+        case = self._file.case
         case.escalations += 1
         case.supervised = True
         destination = target.unit or COMMAND_CENTRE
@@ -489,13 +547,17 @@ class CaseKeepers:
         last_seq = self._file.case.last_seq
         if self._projected_seq >= last_seq:
             return
+        events = self._file.events[self._projected_seq :]
+        # The version: when the task started, read as a replay reads it. Right
+        # after a local activity resolved, workflow.now() may be read otherwise
+        # live than in a replay; the newest event's time may not (it is the
+        # time of the task that changed the case, a later one for a re-run).
+        version = workflow.now()
+        if workflow.patched(LOOKUPS_KEEP_TASK_TIME):
+            version = max(event.at for event in events)
         await self._quick(
             ActivityName.PROJECT,
-            ProjectInput(
-                case=self._file.case,
-                events=self._file.events[self._projected_seq :],
-                task_started_at=workflow.now(),
-            ),
+            ProjectInput(case=self._file.case, events=events, task_started_at=version),
             type(None),
             start_to_close=PROJECTION,
         )

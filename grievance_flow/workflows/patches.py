@@ -58,3 +58,14 @@ while the read model is down. A normal activity's retries are kept by the
 server and add nothing to the history, and it is picked up again within
 ``RETRY.maximum_interval`` once the database is back.
 """
+
+LOOKUPS_KEEP_TASK_TIME = "lookups-keep-task-time"
+"""What a local lookup's result changes is recorded at the time it was asked for.
+
+Added with issue 8. The classifier's suggestion, an escalation's target and an
+approved extension were applied at ``workflow.now()`` after the local activity
+resolved, which a replay reads differently from a live run whose task was
+retried after a worker died; the fault suite's rebuilt read model then differed
+from the live one by milliseconds. A new case applies them at the asking time,
+and versions its projections by its newest event's time, which replays alike.
+"""
