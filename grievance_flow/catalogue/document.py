@@ -221,7 +221,7 @@ class CatalogueDocument(Entry):
     )
     categories: list[CategoryEntry] = Field(min_length=1)
     policy: PolicyEntry
-    calendar_overrides: CalendarOverridesEntry = CalendarOverridesEntry()
+    calendar_overrides: CalendarOverridesEntry | None = None  # YAML: an emptied section
     calendar: dict[str, Any] | None = Field(
         None, description="Read-only report that GET /v1/catalogue adds; ignored when loading"
     )

@@ -24,7 +24,7 @@ from grievance_flow.catalogue.checks import (
 )
 from grievance_flow.catalogue.document import CatalogueDocument
 from grievance_flow.catalogue.errors import InvalidCatalogueError
-from grievance_flow.catalogue.model import Catalogue
+from grievance_flow.catalogue.model import CalendarOverrides, Catalogue
 from grievance_flow.catalogue.problems import FieldError, field_errors, type_name
 
 DEFAULT_CATALOGUE = "default.yaml"
@@ -147,7 +147,11 @@ def _build(document: CatalogueDocument) -> Catalogue:
         sla_classes=MappingProxyType(sla_classes),
         categories=MappingProxyType(categories),
         policy=resolve_policy(document.policy, sla_classes),
-        calendar_overrides=document.calendar_overrides.to_overrides(),
+        calendar_overrides=(
+            CalendarOverrides()
+            if document.calendar_overrides is None
+            else document.calendar_overrides.to_overrides()
+        ),
     )
     check_references(catalogue, category_labels)
     return catalogue

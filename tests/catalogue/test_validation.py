@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from grievance_flow.catalogue import (
+    CalendarOverrides,
     CatalogueError,
     InvalidCatalogueError,
     load_catalogue,
@@ -285,6 +286,11 @@ def test_optional_policy_fields_default_sensibly(default_data: Data) -> None:
     assert parse_catalogue(default_data, source="x").sla_for("land.planning", True).name == (
         "consult"
     )
+
+
+def test_an_emptied_overrides_section_overrides_nothing(default_data: Data) -> None:
+    default_data["calendar_overrides"] = None  # `calendar_overrides:` with its dates cut
+    assert parse_catalogue(default_data, source="x").calendar_overrides == CalendarOverrides()
 
 
 def test_loads_a_file_and_names_it(tmp_path: Path) -> None:
