@@ -134,7 +134,7 @@ class UnitEntry(Entry):
 
     def to_unit(self) -> Unit:
         """The unit this entry defines."""
-        return Unit(id=self.id, name=self.name, tier=self.tier, parent=self.parent, kind=self.kind)
+        return Unit(**dict(self))
 
 
 class SlaClassEntry(Entry):
