@@ -1,8 +1,10 @@
-"""Whole-catalogue checks: the unit tree, and what categories refer to.
+"""Whole-catalogue checks: duplicate ids, the unit tree, and what entries refer to.
 
-These run after every entry parsed on its own, because they need the other
-entries: a parent defined further down the file, or the grids a territorial
-category must be able to route from.
+These run after the document models checked every entry on its own, because
+they need the other entries: a parent defined further down the file, the SLA
+classes a policy names, or the grids a territorial category must be able to
+route from. Messages name the entry as the document checks do
+(``units[3] (id 'grid-9')``).
 
 Tier rule: tiers order A (district) > B (street) > C (community) > D (grid). A
 unit must sit at a strictly lower tier than its parent, except a department,
@@ -13,10 +15,45 @@ to that command centre.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
-from grievance_flow.catalogue.fields import FieldError
-from grievance_flow.catalogue.model import Catalogue, Tier, Unit, UnitKind
+from grievance_flow.catalogue.document import PolicyEntry
+from grievance_flow.catalogue.model import (
+    Catalogue,
+    Category,
+    Policy,
+    SlaClass,
+    Tier,
+    Unit,
+    UnitKind,
+)
+from grievance_flow.catalogue.problems import FieldError, entry_label, join
+
+Keyed = TypeVar("Keyed", Unit, Category)
+
+
+def index_entries(
+    section: str, entries: Sequence[Keyed], key: str
+) -> tuple[dict[str, Keyed], dict[str, str]]:
+    """Key a section's entries by ``key`` (``id``, ``code``), refusing duplicates.
+
+    Returns:
+        The entries by key, and each key's entry label for later messages.
+
+    Raises:
+        FieldError: Naming the second entry with a key already used.
+    """
+    by_key: dict[str, Keyed] = {}
+    labels: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        value: str = getattr(entry, key)
+        label = entry_label(join(section, index), key, value)
+        if value in by_key:
+            raise FieldError(label, f"duplicate {key} {value!r} (already used by {labels[value]})")
+        by_key[value] = entry
+        labels[value] = label
+    return by_key, labels
 
 
 def check_tree(units: Mapping[str, Unit], labels: Mapping[str, str]) -> None:
@@ -76,6 +113,8 @@ def _check_cycles(units: Mapping[str, Unit], labels: Mapping[str, str]) -> None:
 def check_references(catalogue: Catalogue, labels: Mapping[str, str]) -> None:
     """Require every category's SLA class and owner to exist and its route to work.
 
+    Also refuses a keyword listed twice in one category.
+
     A territorial category must route from *every* grid: a grid without an
     ancestor at the category's tier would strand its cases at dispatch time,
     far from the file that caused it.
@@ -90,6 +129,9 @@ def check_references(catalogue: Catalogue, labels: Mapping[str, str]) -> None:
     grids = catalogue.units_at(Tier.D)
     for code, category in catalogue.categories.items():
         label = labels[code]
+        for index, keyword in enumerate(category.keywords):
+            if keyword in category.keywords[:index]:
+                raise FieldError(join(f"{label}.keywords", index), f"duplicate keyword {keyword!r}")
         if category.sla not in catalogue.sla_classes:
             known = ", ".join(catalogue.sla_classes)
             raise FieldError(label, f"unknown sla class {category.sla!r} (known: {known})")
@@ -116,3 +158,24 @@ def check_references(catalogue: Catalogue, labels: Mapping[str, str]) -> None:
                     f"territorial at tier {category.tier}, but grid {grid.id!r} "
                     f"has no territorial tier {category.tier} ancestor to route to",
                 )
+
+
+def resolve_policy(entry: PolicyEntry, sla_classes: Mapping[str, SlaClass]) -> Policy:
+    """Build the :class:`Policy`, filling ``default_sla`` / ``urgent_sla`` as the model documents.
+
+    Raises:
+        FieldError: If either names an SLA class the catalogue lacks.
+    """
+    # Missing means "use the conventional class if there is one"; an explicit
+    # null urgent_sla means "urgent cases keep their category's class".
+    default_sla = entry.default_sla
+    if default_sla is None:
+        default_sla = "complaint" if "complaint" in sla_classes else next(iter(sla_classes))
+    urgent_sla = entry.urgent_sla
+    if "urgent_sla" not in entry.model_fields_set and "urgent" in sla_classes:
+        urgent_sla = "urgent"
+    for key, name in (("default_sla", default_sla), ("urgent_sla", urgent_sla)):
+        if name is not None and name not in sla_classes:
+            known = ", ".join(sla_classes)
+            raise FieldError(join("policy", key), f"unknown sla class {name!r} (known: {known})")
+    return Policy(**{**dict(entry), "default_sla": default_sla, "urgent_sla": urgent_sla})

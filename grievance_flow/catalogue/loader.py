@@ -12,34 +12,25 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import ValidationError
 
-from grievance_flow.catalogue.checks import check_references, check_tree
+from grievance_flow.catalogue.checks import (
+    check_references,
+    check_tree,
+    index_entries,
+    resolve_policy,
+)
+from grievance_flow.catalogue.document import CatalogueDocument
 from grievance_flow.catalogue.errors import InvalidCatalogueError
-from grievance_flow.catalogue.fields import (
-    FieldError,
-    as_text,
-    check_keys,
-    parse_calendar_overrides,
-    type_name,
-)
 from grievance_flow.catalogue.model import CalendarOverrides, Catalogue
-from grievance_flow.catalogue.sections import (
-    parse_categories,
-    parse_policy,
-    parse_sla_classes,
-    parse_units,
-)
+from grievance_flow.catalogue.problems import FieldError, field_errors, type_name
 
 DEFAULT_CATALOGUE = "default.yaml"
 """File name of the bundled catalogue inside this package."""
 
-SUPPORTED_VERSIONS = (1,)
-
-_REQUIRED = ("version", "timezone", "units", "sla_classes", "categories", "policy")
-_OPTIONAL = ("calendar_overrides",)
+_SHOWN_PROBLEMS = 20  # a wrong indent can fail every entry; the first ones locate it
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -116,58 +107,51 @@ def parse_catalogue(data: object, *, source: str) -> Catalogue:
     """Validate decoded catalogue data and build the :class:`Catalogue`.
 
     Args:
-        data: The document as YAML or JSON decoded it.
+        data: The document as YAML or JSON decoded it; a saved ``GET /v1/catalogue``
+            answer too (its read-only ``calendar`` report is ignored).
         source: What to call the document in error messages (usually its path).
 
     Raises:
-        InvalidCatalogueError: Naming ``source`` and the bad entry.
+        InvalidCatalogueError: Naming ``source`` and the bad entry; when several
+            entries are bad, one line each.
     """
+    if not isinstance(data, dict):
+        problem = f"the catalogue must be a mapping, got {type_name(data)}"
+        raise InvalidCatalogueError(f"catalogue {source}: {problem}")
     try:
-        return _parse(data)
+        document = CatalogueDocument.model_validate(data)
+    except ValidationError as exc:
+        problems = field_errors(exc, data)
+        lines = [f"catalogue {source}: {problem}" for problem in problems[:_SHOWN_PROBLEMS]]
+        if len(problems) > _SHOWN_PROBLEMS:
+            lines.append(f"catalogue {source}: ... and {len(problems) - _SHOWN_PROBLEMS} more")
+        raise InvalidCatalogueError("\n".join(lines)) from None
+    try:
+        return _build(document)
     except FieldError as exc:
         raise InvalidCatalogueError(f"catalogue {source}: {exc}") from exc
 
 
-def _parse(data: object) -> Catalogue:
-    if not isinstance(data, dict):
-        raise FieldError("", f"the catalogue must be a mapping, got {type_name(data)}")
-    check_keys(data, "", required=_REQUIRED, optional=_OPTIONAL)
-    version = data["version"]
-    if (
-        not isinstance(version, int)
-        or isinstance(version, bool)
-        or version not in SUPPORTED_VERSIONS
-    ):
-        supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
-        raise FieldError("version", f"unsupported version {version!r} (supported: {supported})")
-    timezone = _parse_timezone(data["timezone"])
-    units, unit_labels = parse_units(data["units"])
+def _build(document: CatalogueDocument) -> Catalogue:
+    units, unit_labels = index_entries("units", [u.to_unit() for u in document.units], "id")
     check_tree(units, unit_labels)
-    sla_classes = parse_sla_classes(data["sla_classes"])
-    categories, category_labels = parse_categories(data["categories"])
-    raw_overrides = data.get("calendar_overrides")
+    sla_classes = {name: sla.to_sla_class(name) for name, sla in document.sla_classes.items()}
+    categories, category_labels = index_entries(
+        "categories", [c.to_category() for c in document.categories], "code"
+    )
     catalogue = Catalogue(
-        version=1,
-        timezone=timezone,
+        version=document.version,
+        timezone=document.timezone,
         # Read-only views: a Catalogue is shared by every activity of a worker.
         units=MappingProxyType(units),
         sla_classes=MappingProxyType(sla_classes),
         categories=MappingProxyType(categories),
-        policy=parse_policy(data["policy"], sla_classes),
+        policy=resolve_policy(document.policy, sla_classes),
         calendar_overrides=(
             CalendarOverrides()
-            if raw_overrides is None
-            else parse_calendar_overrides(raw_overrides, "calendar_overrides")
+            if document.calendar_overrides is None
+            else document.calendar_overrides.to_overrides()
         ),
     )
     check_references(catalogue, category_labels)
     return catalogue
-
-
-def _parse_timezone(value: object) -> str:
-    name = as_text(value, "timezone")
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError("timezone", f"unknown time zone {name!r}") from None
-    return name

@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--label", default="", help="who the key is for")
     create.add_argument("--data-dir", type=Path, default=None)
     create.add_argument("--catalogue", type=Path, default=None)
+    catalogue = commands.add_parser("catalogue", help="the dispatch catalogue's file format")
+    catalogue_commands = catalogue.add_subparsers(
+        dest="catalogue_command", required=True, metavar="ACTION"
+    )
+    catalogue_commands.add_parser(
+        "schema", help="print the JSON Schema of a catalogue file (catalogue.schema.json)"
+    )
     _add_audit_parsers(commands)
     return parser
 
@@ -148,6 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=args.data_dir,
             catalogue=args.catalogue,
         )
+    if args.command == "catalogue":
+        from grievance_flow.catalogue.document import json_schema_text
+
+        sys.stdout.write(json_schema_text())
+        return 0
     if args.command in ("audit", "projection"):
         # A history that fails to replay is a result, reported on one line, not
         # a warning with a traceback from the SDK's worker machinery.

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from grievance_flow.catalogue import (
+    CalendarOverrides,
     CatalogueError,
     InvalidCatalogueError,
     load_catalogue,
@@ -80,7 +81,9 @@ def tier_not_below_parent(data: Data) -> str:
 def unknown_kind(data: Data) -> str:
     index, unit = _unit(data, "dept-cg")
     unit["kind"] = "bureau"
-    return f"units[{index}] (id 'dept-cg').kind: must be one of department, territorial"
+    return (
+        f"units[{index}] (id 'dept-cg').kind: must be 'territorial' or 'department', got 'bureau'"
+    )
 
 
 def misspelt_field(data: Data) -> str:
@@ -141,12 +144,12 @@ def keywords_not_a_list(data: Data) -> str:
 
 def warn_at_out_of_range(data: Data) -> str:
     data["policy"]["warn_at"] = 1.5
-    return "policy.warn_at: must be strictly between 0 and 1, got 1.5"
+    return "policy.warn_at: must be < 1.0, got 1.5"
 
 
 def negative_returns(data: Data) -> str:
     data["policy"]["max_returns"] = -1
-    return "policy.max_returns: must be an integer >= 0, got -1"
+    return "policy.max_returns: must be >= 0, got -1"
 
 
 def unknown_urgent_sla(data: Data) -> str:
@@ -285,6 +288,11 @@ def test_optional_policy_fields_default_sensibly(default_data: Data) -> None:
     )
 
 
+def test_an_emptied_overrides_section_overrides_nothing(default_data: Data) -> None:
+    default_data["calendar_overrides"] = None  # `calendar_overrides:` with its dates cut
+    assert parse_catalogue(default_data, source="x").calendar_overrides == CalendarOverrides()
+
+
 def test_loads_a_file_and_names_it(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(
@@ -323,3 +331,97 @@ def test_rejects_duplicate_yaml_keys(tmp_path: Path) -> None:
     path.write_text("version: 1\nversion: 1\n", encoding="utf-8")
     with pytest.raises(InvalidCatalogueError, match=r"not valid YAML: .*duplicate key 'version'"):
         load_catalogue(path)
+
+
+def test_reports_every_bad_entry_on_its_own_line(default_data: Data) -> None:
+    kind_index, unit = _unit(default_data, "dept-cg")
+    unit["kind"] = "bureau"
+    code_index, category = _category(default_data, "fire.gas")
+    category["auto_dispatch"] = "yes"
+    del category["sla"]
+    with pytest.raises(InvalidCatalogueError) as caught:
+        parse_catalogue(default_data, source="x.yaml")
+    assert str(caught.value).splitlines() == [
+        f"catalogue x.yaml: units[{kind_index}] (id 'dept-cg').kind: "
+        "must be 'territorial' or 'department', got 'bureau'",
+        f"catalogue x.yaml: categories[{code_index}] (code 'fire.gas'): "
+        "missing required field 'sla'",
+        f"catalogue x.yaml: categories[{code_index}] (code 'fire.gas').auto_dispatch: "
+        "must be true or false, got 'yes'",
+    ]
+
+
+def test_an_unknown_field_lists_the_known_ones(default_data: Data) -> None:
+    index, category = _category(default_data, "fire.gas")
+    category["auto_dispach"] = True
+    with pytest.raises(InvalidCatalogueError) as caught:
+        parse_catalogue(default_data, source="x.yaml")
+    assert str(caught.value) == (
+        f"catalogue x.yaml: categories[{index}] (code 'fire.gas'): unknown field 'auto_dispach' "
+        "(expected: auto_dispatch, code, group, keywords, name, owner, sla, tier)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "problem"),
+    [
+        ("policy", "max_reopens", "2", "must be an integer, got '2'"),
+        ("policy", "max_reopens", True, "must be an integer, got True"),
+        ("policy", "warn_at", "0.8", "must be a number, got '0.8'"),
+        ("policy", "auto_dispatch_confidence", 1.2, "must be <= 1.0, got 1.2"),
+        ("policy", "default_sla", "no such", "'no such' is not a valid id"),
+    ],
+)
+def test_values_are_not_coerced(
+    default_data: Data, section: str, key: str, value: object, problem: str
+) -> None:
+    default_data[section][key] = value
+    with pytest.raises(InvalidCatalogueError) as caught:
+        parse_catalogue(default_data, source="x.yaml")
+    assert str(caught.value).startswith(f"catalogue x.yaml: {section}.{key}: {problem}")
+
+
+def test_entries_without_an_id_are_named_by_index(default_data: Data) -> None:
+    default_data["units"].append({"name": "无名", "tier": "D", "parent": "comm-1"})
+    default_data["units"].append("grid-10")
+    last = len(default_data["units"]) - 1
+    with pytest.raises(InvalidCatalogueError) as caught:
+        parse_catalogue(default_data, source="x.yaml")
+    assert str(caught.value).splitlines() == [
+        f"catalogue x.yaml: units[{last - 1}]: missing required field 'id'",
+        f"catalogue x.yaml: units[{last}]: must be a mapping, got a string",
+    ]
+
+
+def test_reserved_unit_id(default_data: Data) -> None:
+    default_data["units"].append(
+        {"id": "territorial", "name": "?", "tier": "D", "parent": "comm-1"}
+    )
+    last = len(default_data["units"]) - 1
+    with pytest.raises(
+        InvalidCatalogueError,
+        match=re.escape(f"units[{last}] (id 'territorial').id: 'territorial' is reserved"),
+    ):
+        parse_catalogue(default_data, source="x.yaml")
+
+
+def test_duplicate_keyword_is_named_by_its_index(default_data: Data) -> None:
+    index, category = _category(default_data, "police.noise")
+    category["keywords"] = ["广场舞", "噪音", " 广场舞 "]
+    with pytest.raises(
+        InvalidCatalogueError,
+        match=re.escape(
+            f"categories[{index}] (code 'police.noise').keywords[2]: duplicate keyword '广场舞'"
+        ),
+    ):
+        parse_catalogue(default_data, source="x.yaml")
+
+
+def test_sla_class_names_are_ids(default_data: Data) -> None:
+    default_data["sla_classes"]["fast lane"] = default_data["sla_classes"]["urgent"]
+    with pytest.raises(InvalidCatalogueError) as caught:
+        parse_catalogue(default_data, source="x.yaml")
+    assert str(caught.value) == (
+        "catalogue x.yaml: sla_classes.fast lane: 'fast lane' is not a valid id "
+        "(letters, digits, '.', '_', '-'; no spaces)"
+    )
