@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.api.app import build_resources, create_app
 from grievance_flow.api.calendar_schemas import calendar_today
+from grievance_flow.catalogue.loader import parse_catalogue, read_catalogue_data
 from grievance_flow.runtime import Domain, load_domain
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from grievance_flow.store.keys import create_key
@@ -64,3 +65,15 @@ async def test_the_schedule_in_an_overrides_file_is_shown_and_silences_the_warni
     assert years[2027]["official_workdays"]
     assert (years[2027]["override_holidays"], years[2027]["override_workdays"]) == (2, 1)
     assert calendar["warnings"] == []
+
+
+async def test_a_saved_answer_loads_as_the_same_catalogue(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    domain = load_domain(None)
+    response = await get_catalogue(dev_env, tmp_path, domain, date(2026, 12, 1))
+    assert response.status_code == 200, response.text
+    saved = tmp_path / "saved-catalogue.json"
+    saved.write_text(response.text, "utf-8")
+    data, _ = read_catalogue_data(saved)
+    assert parse_catalogue(data, source=str(saved)) == domain.catalogue

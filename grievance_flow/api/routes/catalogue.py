@@ -2,8 +2,8 @@
 
 Beside the catalogue file's own sections it reports ``calendar``: which data
 serves each year's working days, and the years ahead with no official 调休
-arrangement loaded. That section is a report, not part of the file format:
-drop it before saving the answer as a catalogue file.
+arrangement loaded. That section is a report, not part of the file format;
+the loader ignores it, so the answer saved as a file loads as this catalogue.
 """
 
 from __future__ import annotations
