@@ -32,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
         default=7233,
         help="embedded Temporal frontend port (default 7233; the Web UI is this + 1000)",
     )
+    up.add_argument(
+        "--workers",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="worker processes beside the API (default: one per core beyond the first, "
+        "at least 1; 0: the worker runs in the API's process)",
+    )
 
     commands.add_parser("worker", help="run a worker against TEMPORAL_ADDRESS and DATABASE_URL")
 
@@ -60,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_audit_parsers(commands)
     return parser
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 0, for argparse."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number of at least 0: {text!r}")
+    return int(text)
 
 
 def _add_audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -135,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 catalogue=args.catalogue,
                 temporal_port=args.temporal_port,
+                workers=args.workers,
             )
         )
     if args.command == "worker":

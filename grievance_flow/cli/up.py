@@ -1,24 +1,34 @@
 """``grievance up``: the whole system on one machine.
 
-An embedded Temporal dev server persisted in the data dir, the worker and the
-API in this process (sharing one Temporal client), and a SQLite read model in
-the data dir. SIGINT/SIGTERM stops the API, then the worker, then the dev server,
-and exits 0; the next ``up`` on the same dir carries on every open case.
+An embedded Temporal dev server persisted in the data dir, the API in this
+process, N ``grievance worker`` processes beside it (``--workers N``, default
+one per core beyond the first; :mod:`grievance_flow.cli.workers`), and a SQLite
+read model in the data dir that all of them write (WAL and a busy timeout make
+that safe: :func:`grievance_flow.store.engine.make_engine`). ``--workers 0``
+runs the worker in this process instead, sharing its Temporal client (one
+process, the least memory). SIGINT/SIGTERM stops the API, then drains the
+workers, then stops the dev server, and exits 0; the next ``up`` on the same
+dir carries on every open case.
 
-``up`` supervises its halves: a dev server that dies is restarted on the same
-ports and data (:mod:`grievance_flow.cli.supervision`); one that dies too often
-or will not come back, or a worker whose run ends with an error, stops
-everything and exits 1 with the reason on stderr. It never sits serving 503.
+``up`` supervises its parts: a dev server that dies is restarted on the same
+ports and data (:mod:`grievance_flow.cli.supervision`), and so is a worker
+process that dies. A dev server that dies too often or will not come back, a
+worker process that keeps dying, or an in-process worker whose run ends with
+an error stops everything and exits 1 with the reason on stderr. It never sits
+serving 503.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 import uvicorn
+from temporalio.client import Client
 
 from grievance_flow.api.app import build_resources, create_app
 from grievance_flow.catalogue.errors import CatalogueError
@@ -27,8 +37,9 @@ from grievance_flow.cli.devserver import DevServer, DevServerError, port_is_free
 from grievance_flow.cli.signals import ApiStartError, QuietServer, serve_until, stop_on_signals
 from grievance_flow.cli.supervision import DevServerSupervisor
 from grievance_flow.cli.system import SystemInfo, write_system_file
+from grievance_flow.cli.workers import WorkerChildren, child_environments, default_worker_count
 from grievance_flow.notify.notifier import Notifier, build_notifier
-from grievance_flow.runtime import Domain, load_domain, open_database
+from grievance_flow.runtime import Domain, database_url, load_domain, open_database
 from grievance_flow.settings import Settings
 from grievance_flow.worker import WorkerStoppedError, running_worker
 
@@ -39,14 +50,27 @@ STOP_REQUESTS_PATIENCE = 5
 
 
 def run_up(
-    *, data_dir: Path | None, host: str, port: int, catalogue: Path | None, temporal_port: int
+    *,
+    data_dir: Path | None,
+    host: str,
+    port: int,
+    catalogue: Path | None,
+    temporal_port: int,
+    workers: int | None = None,
 ) -> int:
-    """Run everything until SIGINT/SIGTERM; returns the exit code."""
+    """Run everything until SIGINT/SIGTERM; returns the exit code.
+
+    Args:
+        workers: Worker processes beside the API; None: :func:`default_worker_count`;
+            0: the worker runs in this process.
+    """
     settings = Settings()
     settings.data_dir = (data_dir or settings.data_dir).resolve()
     settings.temporal_address = f"127.0.0.1:{temporal_port}"
+    if catalogue is not None:
+        settings.catalogue = catalogue.resolve()  # the worker processes load it too
     try:
-        domain = load_domain(catalogue or settings.catalogue, settings.calendar_overrides)
+        domain = load_domain(settings.catalogue, settings.calendar_overrides)
         notifier = build_notifier(settings)
     except (CatalogueError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -64,6 +88,7 @@ def run_up(
                 host=host,
                 port=port,
                 temporal_port=temporal_port,
+                workers=default_worker_count() if workers is None else workers,
             )
         )
     except (DevServerError, WorkerStoppedError, ApiStartError) as exc:
@@ -81,6 +106,7 @@ async def _up(
     host: str,
     port: int,
     temporal_port: int,
+    workers: int,
 ) -> None:
     stop = stop_on_signals()
     server = DevServer(settings.data_dir, port=temporal_port, ui_port=temporal_port + 1000)
@@ -114,17 +140,18 @@ async def _up(
         )
         supervisor = DevServerSupervisor(server, client)
         try:
-            async with running_worker(
-                client, domain=domain, engine=engine, settings=settings, notifier=notifier
-            ) as worker:
-                announce = asyncio.create_task(_announce(api, host, port, server, keys_path))
-                try:
-                    # Serve until a signal; a dead worker or a dev server that
-                    # cannot be kept alive ends it too (re-raised below).
-                    await serve_until(api, stop, watch=[worker.failed(), supervisor.run()])
-                finally:
-                    announce.cancel()
-                    log.info("stopping: API down, draining the worker")
+            if workers == 0:
+                async with running_worker(
+                    client, domain=domain, engine=engine, settings=settings, notifier=notifier
+                ) as worker:
+                    where = "in the API's process"
+                    await _serve(
+                        api, stop, [worker.failed(), supervisor.run()], server, keys_path, where
+                    )
+            else:
+                await _serve_beside_children(
+                    api, stop, supervisor, settings, server, client, keys_path, workers
+                )
         finally:
             engine.dispose()
     finally:
@@ -132,10 +159,65 @@ async def _up(
         log.info("stopped")
 
 
-async def _announce(api: QuietServer, host: str, port: int, server: DevServer, keys: Path) -> None:
+async def _serve_beside_children(
+    api: QuietServer,
+    stop: asyncio.Event,
+    supervisor: DevServerSupervisor,
+    settings: Settings,
+    server: DevServer,
+    client: Client,
+    keys: Path,
+    count: int,
+) -> None:
+    # What each `grievance worker` needs to join this system; the rest of up's
+    # environment (webhook, cache, calendar settings) passes through unchanged.
+    joining = {
+        "TEMPORAL_ADDRESS": server.address,
+        "TEMPORAL_NAMESPACE": client.namespace,
+        "GRIEVANCE_TASK_QUEUE": settings.task_queue,
+        "DATABASE_URL": database_url(settings),
+        "GRIEVANCE_DATA_DIR": str(settings.data_dir),
+    }
+    if settings.catalogue is not None:
+        joining["CATALOGUE"] = str(settings.catalogue)
+    children = WorkerChildren.of(
+        child_environments(os.environ, joining, count), client, stopping=stop
+    )
+    children.start()
+    try:
+        where = f"{count} processes (pids {', '.join(map(str, children.pids))})"
+        await _serve(api, stop, [children.run(), supervisor.run()], server, keys, where)
+    except DevServerError:
+        await children.kill()  # no Temporal to drain to: do not wait on them
+        raise
+    finally:
+        log.info("stopping: API down, draining the worker processes")
+        await children.stop()
+
+
+async def _serve(
+    api: QuietServer,
+    stop: asyncio.Event,
+    watch: list[Awaitable[object]],
+    server: DevServer,
+    keys: Path,
+    workers: str,
+) -> None:
+    announce = asyncio.create_task(_announce(api, server, keys, workers))
+    try:
+        # Serve until a signal; dead workers or a dev server that cannot be
+        # kept alive end it too (re-raised).
+        await serve_until(api, stop, watch=watch)
+    finally:
+        announce.cancel()
+        log.info("stopping: API down")
+
+
+async def _announce(api: QuietServer, server: DevServer, keys: Path, workers: str) -> None:
     # uvicorn exposes only a flag for "started", no event to wait on.
     while not api.started:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
+    host, port = api.config.host, api.config.port
     print(
         "\n".join(
             [
@@ -144,6 +226,7 @@ async def _announce(api: QuietServer, host: str, port: int, server: DevServer, k
                 f"  API docs     http://{host}:{port}/docs",
                 f"  Temporal UI  http://127.0.0.1:{server.ui_port}",
                 f"  Temporal     {server.address}",
+                f"  workers      {workers}",
                 f"  dev keys     {keys}",
                 "Ctrl-C stops it; the next 'grievance up' on the same data dir carries on.",
             ]
