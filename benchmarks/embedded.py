@@ -48,9 +48,17 @@ def grievance_command(*args: str) -> list[str]:
 
 
 def up_command(
-    data_dir: Path, *, api_port: int, temporal_port: int, catalogue: Path | None = None
+    data_dir: Path,
+    *,
+    api_port: int,
+    temporal_port: int,
+    catalogue: Path | None = None,
+    workers: int | None = None,
 ) -> list[str]:
-    """The ``grievance up`` command line for ``data_dir`` and the given ports."""
+    """The ``grievance up`` command line for ``data_dir`` and the given ports.
+
+    ``workers``: ``--workers N``; None leaves up's default (one per spare core).
+    """
     command = grievance_command(
         "up",
         "--data-dir",
@@ -62,6 +70,8 @@ def up_command(
     )
     if catalogue is not None:
         command += ["--catalogue", str(catalogue)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     return command
 
 
@@ -82,15 +92,26 @@ class EmbeddedSystem:
 
 @contextmanager
 def embedded_system(
-    data_dir: Path, *, catalogue: Path | None = None, log: Path | None = None
+    data_dir: Path,
+    *,
+    catalogue: Path | None = None,
+    log: Path | None = None,
+    workers: int | None = 0,
 ) -> Iterator[EmbeddedSystem]:
     """Run ``grievance up`` in ``data_dir`` until the block ends, then SIGTERM it.
 
     Waits until ``dev-keys.json`` is written; prints the exit code at the end.
+    ``workers`` is ``up --workers``: by default 0, the worker in up's own
+    process, so that the figures stay comparable with earlier runs (clocks.py
+    samples one RSS for API and worker); None gives up's default layout.
     """
     api_port, temporal_port = free_port(), free_port()
     command = up_command(
-        data_dir, api_port=api_port, temporal_port=temporal_port, catalogue=catalogue
+        data_dir,
+        api_port=api_port,
+        temporal_port=temporal_port,
+        catalogue=catalogue,
+        workers=workers,
     )
     launched = time.perf_counter()
     output = log.open("wb") if log is not None else subprocess.DEVNULL

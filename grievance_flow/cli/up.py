@@ -185,7 +185,8 @@ async def _serve_beside_children(
     )
     children.start()
     try:
-        where = f"{count} processes (pids {', '.join(map(str, children.pids))})"
+        pids = ", ".join(map(str, children.pids))
+        where = f"{count} processes (pids {pids})" if count > 1 else f"1 process (pid {pids})"
         await _serve(api, stop, [children.run(), supervisor.run()], server, keys, where)
     except DevServerError:
         await children.kill()  # no Temporal to drain to: do not wait on them
