@@ -105,16 +105,34 @@ async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
 
 
 class RoundRobin(httpx.AsyncBaseTransport):
-    """Sends each request to the next API in turn, as a load balancer without health checks."""
+    """Sends each request to the next API in turn, as a load balancer would.
+
+    Like one (nginx's ``proxy_next_upstream error``), it passes a request that
+    could not even connect on to the next API: nothing was sent, so that is
+    always safe. A request cut off mid-way (its API killed) is not retried
+    here; the client retries it, with the same ``Idempotency-Key``.
+    """
 
     def __init__(self, ports: list[int]) -> None:
-        self._ports = itertools.cycle(ports)
+        self._ports = ports
+        self._turn = itertools.count()
         self._transport = httpx.AsyncHTTPTransport()
+        self.refused = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Forward ``request`` to the next port."""
-        request.url = request.url.copy_with(port=next(self._ports))
-        return await self._transport.handle_async_request(request)
+        """Forward ``request`` to the next port, or the one after if it refuses."""
+        first = next(self._turn)
+        for attempt in range(len(self._ports)):
+            request.url = request.url.copy_with(
+                port=self._ports[(first + attempt) % len(self._ports)]
+            )
+            try:
+                return await self._transport.handle_async_request(request)
+            except httpx.ConnectError:
+                self.refused += 1
+                if attempt == len(self._ports) - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def aclose(self) -> None:
         """Close the connections."""
@@ -151,8 +169,9 @@ async def test_cases_close_while_a_worker_and_an_api_are_killed(
         await wait_until_healthy(f"http://127.0.0.1:{port}", api)
 
     run_id = f"topology-{os.getpid()}-{int(time.time())}"
+    balancer = RoundRobin(ports)
     async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{ports[0]}", transport=RoundRobin(ports), timeout=30.0
+        base_url=f"http://127.0.0.1:{ports[0]}", transport=balancer, timeout=30.0
     ) as http:
         driver = Driver(http, json.loads(keys_path.read_text("utf-8")), run_id=run_id)
         gate = asyncio.Semaphore(CONCURRENCY)
@@ -169,6 +188,7 @@ async def test_cases_close_while_a_worker_and_an_api_are_killed(
 
         await asyncio.gather(killer(), *(one(index) for index in range(CASES)))
 
+        assert balancer.refused > 0, "the killed API was never tried"
         # Every acknowledged case closed, and each step is recorded once.
         assert driver.closed == len(driver.acknowledged) == CASES
         for case_id in sorted(driver.acknowledged):
