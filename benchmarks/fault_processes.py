@@ -1,4 +1,4 @@
-"""The processes the fault suite runs and kills: ``grievance up``, its dev server, a worker.
+"""The processes the fault suite runs and kills: ``grievance up``, its dev server, a worker, an API.
 
 Every process keeps its ports and data dir across restarts, so clients (the
 driver's HTTP client, the extra worker's Temporal client) only see an outage.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -217,3 +218,100 @@ class ExtraWorker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+@dataclass
+class ExtraApi:
+    """A ``grievance api`` beside ``up``'s own, on up's dev server and read model."""
+
+    temporal_address: str
+    data_dir: Path
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of this API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the API (output appended to its log)."""
+        env = _env(
+            TEMPORAL_ADDRESS=self.temporal_address,
+            DATABASE_URL=f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}",
+        )
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                grievance_command("api", "--port", str(self.port)),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+
+    async def wait_healthy(self, http: httpx.AsyncClient, *, patience: float = 60) -> None:
+        """Wait until ``/healthz`` answers; start the API again if it exited meanwhile."""
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                self.start()
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(f"{self.api_url}/healthz", timeout=5)).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+        raise SystemExit(f"grievance api did not become healthy in {patience:.0f}s; see {self.log}")
+
+    def kill(self) -> None:
+        """SIGKILL the API."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM the API and wait."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class RoundRobin(httpx.AsyncBaseTransport):
+    """Sends each request to the next API port in turn, as a load balancer would.
+
+    Like one (nginx's ``proxy_next_upstream error``), it passes a request that
+    could not even connect on to the next API: nothing was sent, so that is
+    always safe. A request cut off mid-way (its API killed) is not retried
+    here; the client retries it, with the same ``Idempotency-Key``.
+
+    Attributes:
+        refused: Connections refused so far (an API was down).
+    """
+
+    def __init__(self, ports: list[int]) -> None:
+        self._ports = ports
+        self._turn = itertools.count()
+        self._transport = httpx.AsyncHTTPTransport()
+        self.refused = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Forward ``request`` to the next port, or the one after while it refuses."""
+        first = next(self._turn)
+        for attempt in range(len(self._ports)):
+            port = self._ports[(first + attempt) % len(self._ports)]
+            request.url = request.url.copy_with(port=port)
+            try:
+                return await self._transport.handle_async_request(request)
+            except httpx.ConnectError:
+                self.refused += 1
+                if attempt == len(self._ports) - 1:
+                    raise
+        raise AssertionError("no ports to send to")
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._transport.aclose()

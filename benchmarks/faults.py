@@ -1,17 +1,17 @@
 """Fault suite: kill -9 parts of the system while N cases go through the lifecycle.
 
-Starts ``grievance up`` on a temporary data dir, and a ``grievance worker``
-beside it on up's dev server. Files N cases as the hotline and drives each one
-file → dispatch → accept → progress → complete → recheck (passed) over HTTP,
-C at a time. Meanwhile, at K random moments (seeded), it kill -9s one of:
+Starts ``grievance up`` on a temporary data dir, and a ``grievance worker`` and
+a ``grievance api`` beside it on up's dev server and read model. Files N cases
+as the hotline and drives each one file → dispatch → accept → progress →
+complete → recheck (passed) over HTTP, C at a time, round-robin across up's API
+and the extra one. Meanwhile, at K random moments (seeded), it kill -9s one of:
 
-- ``up`` itself (API, worker and, through its parent-death signal, the dev
-  server), then starts it again on the same data dir;
+- ``up`` itself (API, its worker processes and, through their parent-death
+  signal, the dev server), then starts it again on the same data dir;
 - the dev server alone (``up`` must restart it);
-- the extra worker (restarted at once).
-
-The API alone is not killed: the multi-process API layout does not exist yet
-(another issue); it dies with ``up`` in the ``up`` kills.
+- the extra worker (restarted at once);
+- the extra API (``api``, restarted at once; not in the default kinds, so that
+  a seed's schedule stays what it was).
 
 Every action carries an ``Idempotency-Key``; a request that fails with a
 connection error or a 5xx is retried with the same key (filing: the same
@@ -44,15 +44,13 @@ import httpx
 
 from benchmarks.embedded import free_port, free_temporal_port
 from benchmarks.fault_checks import Findings, check_system
-from benchmarks.fault_processes import ExtraWorker, Up
+from benchmarks.fault_processes import ExtraApi, ExtraWorker, RoundRobin, Up
 
 KINDS = ("up", "dev-server", "worker")
-"""What can be killed, in the order a balanced schedule cycles through them."""
+"""What is killed by default, in the order a balanced schedule cycles through them."""
 
-API_NOTE = (
-    "API alone: not killed -- the multi-process API layout does not exist yet "
-    "(another issue); the API dies with 'up' in the 'up' kills"
-)
+ALL_KINDS = (*KINDS, "api")
+"""What can be killed (``--kinds``)."""
 
 REQUEST_PATIENCE = 240.0
 """Seconds one request keeps being retried through outages before its case counts as stuck."""
@@ -139,7 +137,6 @@ class FaultReport:
             f"'up' exits seen          {self.up_exits}",
             "restart times (kill -> serving again; worker: -> polling again)",
             *restarts,
-            API_NOTE,
             *[f"  kill {kill.kind}: {kill.note}" for kill in self.kills if kill.note],
             *[f"  stuck {case_id}: {why}" for case_id, why in list(self.stuck.items())[:10]],
             "RESULT: " + ("0 lost, 0 duplicated, diff 0" if self.ok else "FAILED"),
@@ -296,11 +293,25 @@ def kill_schedule(options: FaultOptions) -> list[tuple[int, str]]:
     return list(zip(moments, kinds, strict=True))
 
 
-async def _kill(kind: str, up: Up, worker: ExtraWorker, http: httpx.AsyncClient) -> Kill:
+@dataclass
+class _Parts:
+    """What the killer can kill."""
+
+    up: Up
+    worker: ExtraWorker
+    api: ExtraApi
+
+
+async def _kill(kind: str, parts: _Parts, http: httpx.AsyncClient) -> Kill:
     """Kill ``kind`` -9 and wait until the system serves again; returns the recovery time."""
     started = time.monotonic()
     note = ""
-    if kind == "up":
+    up, worker = parts.up, parts.worker
+    if kind == "api":
+        parts.api.kill()
+        parts.api.start()
+        await parts.api.wait_healthy(http)
+    elif kind == "up":
         up.kill()
         await up.restart()
         await up.wait_healthy(http)
@@ -323,18 +334,22 @@ async def _kill(kind: str, up: Up, worker: ExtraWorker, http: httpx.AsyncClient)
 
 
 async def _killer(
-    options: FaultOptions, driver: Driver, up: Up, worker: ExtraWorker, done: asyncio.Event
+    options: FaultOptions,
+    driver: Driver,
+    parts: _Parts,
+    http: httpx.AsyncClient,
+    done: asyncio.Event,
 ) -> list[Kill]:
     kills: list[Kill] = []
     rng = random.Random(options.seed + 1)
     for moment, kind in kill_schedule(options):
         while driver.closed < moment and not done.is_set():
-            await worker.ensure_running()
+            await parts.worker.ensure_running()
             await asyncio.sleep(0.1)
         if done.is_set():
             break
         await asyncio.sleep(rng.uniform(0, 1.0))  # a random moment in the middle of traffic
-        kill = await _kill(kind, up, worker, driver.http)
+        kill = await _kill(kind, parts, http)
         kill.at_closed = driver.closed
         kills.append(kill)
         print(
@@ -358,24 +373,38 @@ async def run_faults(options: FaultOptions) -> FaultReport:
         data_dir = root / "data"
         up = Up(data_dir, free_port(), free_temporal_port(), root / "up.log")
         worker = ExtraWorker(up.temporal_address, data_dir, root / "worker.log")
+        api = ExtraApi(up.temporal_address, data_dir, free_port(), root / "api.log")
+        parts = _Parts(up, worker, api)
         started = time.monotonic()
         limits = httpx.Limits(max_connections=options.concurrency * 2)
-        async with httpx.AsyncClient(base_url=up.api_url, timeout=60, limits=limits) as http:
+        # The driver's requests go round-robin to both APIs; health checks and
+        # the final checks go to up's own.
+        balanced = httpx.AsyncClient(
+            base_url=up.api_url,
+            timeout=60,
+            transport=RoundRobin([up.api_port, api.port]),
+            limits=limits,
+        )
+        plain = httpx.AsyncClient(base_url=up.api_url, timeout=60, limits=limits)
+        async with plain as http, balanced:
             try:
                 up.start()
                 await up.wait_healthy(http)
                 worker.start()
                 await worker.wait_polling(0)
+                await api.wait_healthy(http)
                 keys = json.loads((data_dir / "dev-keys.json").read_text("utf-8"))
-                driver = Driver(http, keys, run_id=f"{options.seed}-{int(time.time())}")
-                report = await _drive(options, driver, up, worker)
-                worker.stop()
+                driver = Driver(balanced, keys, run_id=f"{options.seed}-{int(time.time())}")
+                report = await _drive(options, driver, parts, http)
+                # The extra worker stays for the checks: their queries need a
+                # worker, and up's own may still be starting after a late kill.
                 await up.wait_healthy(http)
                 findings = await check_system(
                     http, keys, sorted(driver.acknowledged), up.temporal_address, data_dir, root
                 )
             finally:
                 worker.stop()
+                api.stop()
                 code = up.stop()
             print(f"grievance up exited with {code} after SIGTERM", flush=True)
         return FaultReport(
@@ -398,7 +427,9 @@ class _Drive:
     kills: list[Kill]
 
 
-async def _drive(options: FaultOptions, driver: Driver, up: Up, worker: ExtraWorker) -> _Drive:
+async def _drive(
+    options: FaultOptions, driver: Driver, parts: _Parts, http: httpx.AsyncClient
+) -> _Drive:
     stuck: dict[str, str] = {}
     gate = asyncio.Semaphore(options.concurrency)
     done = asyncio.Event()
@@ -410,7 +441,7 @@ async def _drive(options: FaultOptions, driver: Driver, up: Up, worker: ExtraWor
             except CaseStuckError as exc:
                 stuck[f"case {index}"] = str(exc)
 
-    killer = asyncio.create_task(_killer(options, driver, up, worker, done))
+    killer = asyncio.create_task(_killer(options, driver, parts, http, done))
     await asyncio.gather(*(bounded(index) for index in range(options.cases)))
     done.set()
     kills = await killer
@@ -425,7 +456,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument(
-        "--kinds", default=",".join(KINDS), help=f"what to kill, comma-separated ({KINDS})"
+        "--kinds", default=",".join(KINDS), help=f"what to kill, comma-separated ({ALL_KINDS})"
     )
     parser.add_argument("--tmp-root", type=Path, default=None, help="where the data dir goes")
     parser.add_argument(
@@ -433,7 +464,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     kinds = tuple(kind for kind in args.kinds.split(",") if kind)
-    if unknown := set(kinds) - set(KINDS):
+    if unknown := set(kinds) - set(ALL_KINDS):
         parser.error(f"unknown kinds: {sorted(unknown)}")
     options = FaultOptions(
         cases=args.cases,

@@ -12,7 +12,6 @@ Every case must close, none lost and none duplicated.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import os
 import signal
@@ -27,6 +26,7 @@ import pytest
 import sqlalchemy as sa
 from temporalio.client import Client
 
+from benchmarks.fault_processes import RoundRobin
 from benchmarks.faults import Driver
 from grievance_flow.binaries import temporal_cli
 from grievance_flow.catalogue.loader import load_catalogue
@@ -102,41 +102,6 @@ async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
         yield started
     finally:
         await started.stop_all()
-
-
-class RoundRobin(httpx.AsyncBaseTransport):
-    """Sends each request to the next API in turn, as a load balancer would.
-
-    Like one (nginx's ``proxy_next_upstream error``), it passes a request that
-    could not even connect on to the next API: nothing was sent, so that is
-    always safe. A request cut off mid-way (its API killed) is not retried
-    here; the client retries it, with the same ``Idempotency-Key``.
-    """
-
-    def __init__(self, ports: list[int]) -> None:
-        self._ports = ports
-        self._turn = itertools.count()
-        self._transport = httpx.AsyncHTTPTransport()
-        self.refused = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Forward ``request`` to the next port, or the one after if it refuses."""
-        first = next(self._turn)
-        for attempt in range(len(self._ports)):
-            request.url = request.url.copy_with(
-                port=self._ports[(first + attempt) % len(self._ports)]
-            )
-            try:
-                return await self._transport.handle_async_request(request)
-            except httpx.ConnectError:
-                self.refused += 1
-                if attempt == len(self._ports) - 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def aclose(self) -> None:
-        """Close the connections."""
-        await self._transport.aclose()
 
 
 async def connect(address: str, *, patience: float = 30.0) -> Client:
