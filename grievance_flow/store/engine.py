@@ -79,7 +79,17 @@ def make_engine(url: str) -> Engine:
     SQLite gets WAL (readers never block the projection writer), a busy timeout
     (the API, the worker and the CLI may write at once), foreign keys (off by
     default in SQLite) and ``check_same_thread=False`` (the pool hands
-    connections to worker threads). An in-memory SQLite database is shared by
+    connections to worker threads).
+
+    That makes one SQLite file safe for several processes too (``grievance up
+    --workers N``: the API and N worker processes): WAL's locks are shared
+    through the ``-shm`` file, so each process sees the others' commits, and a
+    writer waits up to :data:`SQLITE_BUSY_TIMEOUT_MS` for another's transaction
+    rather than failing. The wait applies because every read-model write
+    transaction starts with its write (an upgrade from a read snapshot that
+    another process made stale would fail at once instead), and migrations
+    take ``BEGIN IMMEDIATE``. It holds on one machine's local disk only; across
+    machines use PostgreSQL. An in-memory SQLite database is shared by
     all threads through one connection, or each would see its own empty one.
 
     Args:
