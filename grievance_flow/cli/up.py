@@ -192,7 +192,7 @@ async def _serve_beside_children(
         await children.kill()  # no Temporal to drain to: do not wait on them
         raise
     finally:
-        log.info("stopping: API down, draining the worker processes")
+        log.info("stopping: draining the worker processes")
         await children.stop()
 
 
