@@ -109,6 +109,8 @@ class CaseKeepers:
         # While the result of a local lookup is applied: the time the lookup was
         # asked at (see ``_looked_up``), which every record made meanwhile carries.
         self._as_of: datetime | None = None
+        # Whether this case runs under ``lookups-keep-task-time``; known from its first lookup.
+        self._keeps_task_time: bool | None = None
 
     # --- lifecycle helpers used by handlers ------------------------------------
 
@@ -300,8 +302,12 @@ class CaseKeepers:
         start both read alike.
         """
         asked_at = workflow.now()
+        # Asked before the lookup, never after: a patch marker written in the
+        # task the result arrived in would have the same two readings.
+        if self._keeps_task_time is None:
+            self._keeps_task_time = workflow.patched(LOOKUPS_KEEP_TASK_TIME)
         result, local = await self._quick_where(activity, arg, result_type)
-        if local and workflow.patched(LOOKUPS_KEEP_TASK_TIME):
+        if local and self._keeps_task_time:
             return result, asked_at
         return result, workflow.now()
 
@@ -553,7 +559,7 @@ class CaseKeepers:
         # live than in a replay; the newest event's time may not (it is the
         # time of the task that changed the case, a later one for a re-run).
         version = workflow.now()
-        if workflow.patched(LOOKUPS_KEEP_TASK_TIME):
+        if self._keeps_task_time:
             version = max(event.at for event in events)
         await self._quick(
             ActivityName.PROJECT,
