@@ -115,6 +115,9 @@ class GrievanceWorkflow(CollaborationHandlers):
         self._raise_keeper_failure()
         for keeper in keepers:
             keeper.cancel()
+        # The search-attribute keeper is cancelled with the rest: whatever the
+        # close changed that it has not upserted yet goes out before the case ends.
+        self._sync_search_attributes()
         await self._project_once()
         outcome = file.case.outcome or Outcome.WITHDRAWN
         assert file.case.closed_at is not None

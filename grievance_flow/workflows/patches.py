@@ -58,3 +58,12 @@ while the read model is down. A normal activity's retries are kept by the
 server and add nothing to the history, and it is picked up again within
 ``RETRY.maximum_interval`` once the database is back.
 """
+
+SEARCH_ATTRIBUTES = "search-attributes"
+"""A case keeps its SPEC §8 search attributes current in Temporal's visibility store.
+
+Added with issue 9. A new case upserts them once it is triaged and again whenever
+its stage, unit, category, channel, current deadline, overdue or supervision
+changes (:mod:`grievance_flow.workflows.visibility`); the server must have them
+registered. Cases started before it have none.
+"""
