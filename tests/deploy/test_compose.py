@@ -192,22 +192,29 @@ def test_workers_scale(services: dict[str, Any]) -> None:
     assert not any("container_name" in service for service in services.values())
 
 
-def _compose_plugin() -> str | None:
+def _compose_command() -> list[str] | None:
+    """``docker compose`` (the v2 plugin), else the old ``docker-compose``, else None.
+
+    The old one still checks the file against the compose schema; it is what
+    Debian 12 packages (the plugin is Docker's own package, not reachable here).
+    """
     docker = shutil.which("docker")
-    if docker is None:
-        return None
-    found = subprocess.run(
-        [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
-    )
-    return docker if found.returncode == 0 else None
+    if docker is not None:
+        found = subprocess.run(
+            [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
+        )
+        if found.returncode == 0:
+            return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy is not None else None
 
 
 def test_docker_compose_config_accepts_the_file() -> None:
-    docker = _compose_plugin()
-    if docker is None:
-        pytest.skip("no `docker compose` here (the docker client with the compose plugin)")
+    compose = _compose_command()
+    if compose is None:
+        pytest.skip("neither `docker compose` (the compose plugin) nor `docker-compose` here")
     checked = subprocess.run(
-        [docker, "compose", "--file", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+        [*compose, "--file", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
         cwd=ROOT,
         capture_output=True,
         text=True,
