@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from grievance_flow.workflows.case_file import CaseFile
@@ -61,7 +61,11 @@ T = TypeVar("T")
 # long outage from backing off for hours. Notices may wait on a slow webhook, so
 # they are delivered by their own workflow (or, in old cases, an activity).
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=2))
+LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=2), maximum_attempts=3)
+"""Attempts at 0, 1 and 3 s. The count, not LOCAL_PATIENCE, is what ends a local
+activity that fails fast (a refused connection): the SDK core (temporalio 1.35)
+drops a schedule-to-close timeout that expires while the activity backs off
+between attempts, and then retries it for ever (tests/workflows/test_outage.py)."""
 LOCAL_PATIENCE = timedelta(seconds=6)
 """Below the 10 s workflow task timeout, so a failing local activity never heartbeats."""
 QUICK = timedelta(seconds=10)
@@ -234,7 +238,12 @@ class CaseKeepers:
                 retry_policy=LOCAL_RETRY,
             )
             return result
-        except ActivityError:
+        except (ActivityError, ApplicationError) as failure:
+            # A timeout arrives as an ActivityError, the last attempt's failure as
+            # the bare ApplicationError (the core does not wrap a local activity's);
+            # one that says it is final is final here too.
+            if isinstance(failure, ApplicationError) and failure.non_retryable:
+                raise
             # Only ever reached by cases that ran into this failure under the new
             # code: the old, endless local retries never failed.
             if not workflow.patched(LOCAL_ACTIVITY_FALLBACK):
