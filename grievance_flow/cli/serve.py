@@ -10,22 +10,27 @@ import uvicorn
 
 from grievance_flow.api.app import create_app
 from grievance_flow.cli.signals import QuietServer, serve_until, stop_on_signals
+from grievance_flow.logs import uvicorn_log_config
 from grievance_flow.settings import Settings
 from grievance_flow.worker import WorkerStoppedError, run_worker
+from grievance_flow.worker_metrics import MetricsPortError
 
 log = logging.getLogger(__name__)
 
 
-def run_worker_command() -> int:
-    """Run a worker until SIGINT/SIGTERM."""
+def run_worker_command(*, metrics_port: int | None = None) -> int:
+    """Run a worker until SIGINT/SIGTERM; ``metrics_port`` overrides ``GRIEVANCE_METRICS_PORT``."""
+    settings = Settings()
+    if metrics_port is not None:
+        settings.metrics_port = metrics_port
 
     async def main() -> None:
         stop = stop_on_signals()
-        await run_worker(Settings(), stop=stop)
+        await run_worker(settings, stop=stop)
 
     try:
         asyncio.run(main())
-    except WorkerStoppedError as exc:
+    except (WorkerStoppedError, MetricsPortError) as exc:
         # Said plainly and non-zero, so a supervisor (systemd, compose) restarts it.
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -38,7 +43,14 @@ def run_api_command(*, host: str, port: int) -> int:
 
     async def main() -> None:
         stop = stop_on_signals()
-        config = uvicorn.Config(create_app(Settings()), host=host, port=port, log_level="info")
+        settings = Settings()
+        config = uvicorn.Config(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=uvicorn_log_config(settings.log_format),
+        )
         await serve_until(QuietServer(config), stop)
 
     asyncio.run(main())
