@@ -12,6 +12,7 @@ import asyncio
 import copy
 import json
 import signal
+import socket
 import uuid
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,22 @@ async def test_a_worker_serves_sdk_and_sla_metrics_and_logs_json(
     assert about_case, worker.stderr()[-3000:]
     assert all(line.get("case_id") == grievance.case_id for line in about_case), about_case
     assert "13812345678" not in worker.stderr() and "王女士" not in worker.stderr()
+
+
+async def test_a_taken_metrics_port_stops_the_worker_with_the_reason(
+    processes: Processes, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        worker = await processes.run(
+            "worker",
+            "--metrics-port",
+            str(port),
+            env=command_env(
+                GRIEVANCE_DATA_DIR=str(tmp_path / "data"), GRIEVANCE_METRICS_HOST="127.0.0.1"
+            ),
+        )
+    assert worker.returncode == 1, worker.describe()
+    assert f"error: cannot serve worker metrics on 127.0.0.1:{port}" in worker.stderr()

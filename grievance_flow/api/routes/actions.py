@@ -12,6 +12,10 @@ itself, and its first answer is kept in the read model
 (:mod:`grievance_flow.store.idempotency`): Temporal forgets a refused update,
 and a closed case answers no update at all, yet a retry must be answered as
 the first request was.
+
+Every action that reaches its route (authenticated, body valid) is counted in
+``grievance_actions_total{action,result}`` by the status it is answered with,
+and the request's log lines carry its case id.
 """
 
 from __future__ import annotations
