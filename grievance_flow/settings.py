@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grievance_flow.logs import LogFormat
@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     Attributes:
         temporal_address: ``TEMPORAL_ADDRESS``, host:port of the Temporal frontend.
         temporal_namespace: ``TEMPORAL_NAMESPACE``.
+        temporal_tls_cert: ``TEMPORAL_TLS_CERT``, a PEM client certificate file for
+            mTLS (Temporal Cloud, or a cluster of your own); needs the key too.
+        temporal_tls_key: ``TEMPORAL_TLS_KEY``, the PEM private key of that certificate.
+        temporal_tls_ca: ``TEMPORAL_TLS_CA``, a PEM file of the CA that signed the
+            server's certificate, when it is not one the system trusts.
+        temporal_api_key: ``TEMPORAL_API_KEY``, a Temporal Cloud API key; sent as a
+            bearer token, over TLS.
         task_queue: ``GRIEVANCE_TASK_QUEUE``, the queue cases run on.
         database_url: ``DATABASE_URL``; unset means SQLite in the data dir.
         catalogue: ``CATALOGUE``, a catalogue YAML file; unset means the bundled one.
@@ -51,6 +58,19 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE")
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_TLS_CERT")
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None, validate_default=True, validation_alias=AliasChoices("TEMPORAL_TLS_KEY")
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_TLS_CA")
+    )
+    # SecretStr: the key never shows in a repr, a log line or a validation error.
+    temporal_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_API_KEY")
     )
     task_queue: str = Field(
         default=TASK_QUEUE, validation_alias=AliasChoices("GRIEVANCE_TASK_QUEUE")
@@ -92,6 +112,18 @@ class Settings(BaseSettings):
     log_format: LogFormat = Field(
         default="text", validation_alias=AliasChoices("GRIEVANCE_LOG_FORMAT")
     )
+
+    @field_validator("temporal_tls_key")
+    @classmethod
+    def _key_with_certificate(cls, key: Path | None, info: ValidationInfo) -> Path | None:
+        """A client certificate is no use without its key, nor the key without it.
+
+        A field check, not a model one: a model-level error would quote every
+        input, ``TEMPORAL_API_KEY`` included; this one quotes only the key's path.
+        """
+        if (key is None) != (info.data.get("temporal_tls_cert") is None):
+            raise ValueError("set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together, or neither")
+        return key
 
     @field_validator("notice_delivery_window", mode="before")
     @classmethod

@@ -93,7 +93,10 @@ def _add_audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "paths", metavar="PATH", type=Path, nargs="*", help="history files or folders of them"
     )
     replay.add_argument(
-        "--query", default=None, help="also replay the live histories this visibility query matches"
+        "--query",
+        default=None,
+        help="also replay the live histories this visibility query matches, e.g. "
+        "\"GrievanceUnit = 'comm-1' AND GrievanceStage = 'handle'\"",
     )
     replay.add_argument("--data-dir", type=Path, default=None, help=system_help)
     show = audit_commands.add_parser("show", help="a case's timeline rebuilt from its history")

@@ -69,3 +69,12 @@ retried after a worker died; the fault suite's rebuilt read model then differed
 from the live one by milliseconds. A new case applies them at the asking time,
 and versions its projections by its newest event's time, which replays alike.
 """
+
+SEARCH_ATTRIBUTES = "search-attributes"
+"""A case keeps its SPEC §8 search attributes current in Temporal's visibility store.
+
+Added with issue 9. A new case upserts them once it is triaged and again whenever
+its stage, unit, category, channel, current deadline, overdue or supervision
+changes (:mod:`grievance_flow.workflows.visibility`); the server must have them
+registered. Cases started before it have none.
+"""
