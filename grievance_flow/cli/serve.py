@@ -12,8 +12,8 @@ from grievance_flow.api.app import create_app
 from grievance_flow.cli.signals import QuietServer, serve_until, stop_on_signals
 from grievance_flow.logs import uvicorn_log_config
 from grievance_flow.settings import Settings
+from grievance_flow.telemetry import MetricsPortError, install_runtime
 from grievance_flow.worker import WorkerStoppedError, run_worker
-from grievance_flow.worker_metrics import MetricsPortError
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,12 @@ def run_worker_command(*, metrics_port: int | None = None) -> int:
 def run_api_command(*, host: str, port: int) -> int:
     """Serve the API until SIGINT/SIGTERM."""
 
+    settings = Settings()
+    # No worker metrics here (the API has /metrics); JSON logs forward the core's lines.
+    install_runtime(settings, serve_metrics=False)
+
     async def main() -> None:
         stop = stop_on_signals()
-        settings = Settings()
         config = uvicorn.Config(
             create_app(settings),
             host=host,

@@ -31,8 +31,8 @@ from grievance_flow.logs import uvicorn_log_config
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, load_domain, open_database
 from grievance_flow.settings import Settings
+from grievance_flow.telemetry import MetricsPortError, install_runtime
 from grievance_flow.worker import WorkerStoppedError, running_worker
-from grievance_flow.worker_metrics import MetricsPortError, serve_worker_metrics
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def run_up(
     try:
         domain = load_domain(catalogue or settings.catalogue, settings.calendar_overrides)
         notifier = build_notifier(settings)
-        serve_worker_metrics(settings)  # GRIEVANCE_METRICS_PORT, before any client
+        install_runtime(settings, serve_metrics=True)  # before any client
     except (CatalogueError, OSError, ValueError, MetricsPortError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

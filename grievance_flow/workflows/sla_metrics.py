@@ -3,7 +3,7 @@
 Through ``workflow.metric_meter()`` only: it adds no command to the history
 and records nothing while a history is replayed, so a step that fired once is
 counted once, however often its case is replayed. The worker's runtime exports
-them (:mod:`grievance_flow.worker_metrics`), with the SDK's own labels
+them (:mod:`grievance_flow.telemetry`), with the SDK's own labels
 (namespace, task queue, workflow type): never a case id.
 """
 
