@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from grievance_flow.metric_names import SlaEventType
@@ -67,7 +67,11 @@ T = TypeVar("T")
 # long outage from backing off for hours. Notices may wait on a slow webhook, so
 # they are delivered by their own workflow (or, in old cases, an activity).
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=2))
+LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=2), maximum_attempts=3)
+"""Attempts at 0, 1 and 3 s. The count, not LOCAL_PATIENCE, is what ends a local
+activity that fails fast (a refused connection): the SDK core (temporalio 1.35)
+drops a schedule-to-close timeout that expires while the activity backs off
+between attempts, and then retries it for ever (tests/workflows/test_outage.py)."""
 LOCAL_PATIENCE = timedelta(seconds=6)
 """Below the 10 s workflow task timeout, so a failing local activity never heartbeats."""
 QUICK = timedelta(seconds=10)
@@ -115,6 +119,8 @@ class CaseKeepers:
         self._as_of: datetime | None = None
         # Whether this case runs under ``lookups-keep-task-time``; known from its first lookup.
         self._keeps_task_time: bool | None = None
+        # Whether a failing local activity is handed to the server (``local-activity-fallback``).
+        self._falls_back: bool | None = None
         # What the case last upserted to visibility; None for a case started
         # before the search attributes (it has none and upserts none).
         self._search_index: SearchIndex | None = None
@@ -282,6 +288,12 @@ class CaseKeepers:
         start_to_close: timedelta = QUICK,
     ) -> tuple[T, bool]:
         """``_quick``, and whether the result came from the local activity (not the server)."""
+        # Asked before the local activity runs, never once it failed: a patch
+        # marker written in the task a local result arrived in may be read as
+        # belonging to the task before it by a replay (see ``_looked_up``).
+        if self._falls_back is None:
+            self._falls_back = workflow.patched(LOCAL_ACTIVITY_FALLBACK)
+        falls_back = self._falls_back
         try:
             result: T = await workflow.execute_local_activity(
                 activity.value,
@@ -292,10 +304,13 @@ class CaseKeepers:
                 retry_policy=LOCAL_RETRY,
             )
             return result, True
-        except ActivityError:
-            # Only ever reached by cases that ran into this failure under the new
-            # code: the old, endless local retries never failed.
-            if not workflow.patched(LOCAL_ACTIVITY_FALLBACK):
+        except (ActivityError, ApplicationError) as failure:
+            # A timeout arrives as an ActivityError, the last attempt's failure as
+            # the bare ApplicationError (the core does not wrap a local activity's);
+            # one that says it is final is final here too.
+            if isinstance(failure, ApplicationError) and failure.non_retryable:
+                raise
+            if not falls_back:
                 raise
             workflow.logger.warning(
                 "%s keeps failing on %s; retrying it as a normal activity",

@@ -56,7 +56,8 @@ Added with issue 8. A local activity retried without end keeps the workflow task
 alive with heartbeats: about three history events every 8 s for every open case
 while the read model is down. A normal activity's retries are kept by the
 server and add nothing to the history, and it is picked up again within
-``RETRY.maximum_interval`` once the database is back.
+``RETRY.maximum_interval`` once the database is back. Asked before the case's
+first local activity, not when one fails (see ``lookups-keep-task-time``).
 """
 
 LOOKUPS_KEEP_TASK_TIME = "lookups-keep-task-time"
