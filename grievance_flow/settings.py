@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grievance_flow.logs import LogFormat
 from grievance_flow.workflows.contracts import TASK_QUEUE
 
 
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
         notice_delivery_window: ``NOTICE_DELIVERY_WINDOW`` (seconds, or an ISO
             8601 duration such as ``PT6H``), how long after it was due a notice
             is retried before it is marked ``failed``; at most 24 hours.
+        metrics_port: ``GRIEVANCE_METRICS_PORT``; when set, a worker serves
+            Prometheus metrics (the Temporal SDK's and the SLA clocks') on it.
+        metrics_host: ``GRIEVANCE_METRICS_HOST``, the address that port binds
+            (default all interfaces, so a scraper in another container reaches it).
+        log_format: ``GRIEVANCE_LOG_FORMAT``, ``text`` (default) or ``json``: one
+            JSON object per line, with ``case_id`` on lines about a case.
     """
 
     model_config = SettingsConfigDict(extra="ignore")
@@ -93,6 +100,17 @@ class Settings(BaseSettings):
     )
     workflow_cache: int = Field(
         default=10_000, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
+    )
+
+    # Observability (SPEC §8): worker metrics and the log format.
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias=AliasChoices("GRIEVANCE_METRICS_PORT")
+    )
+    metrics_host: str = Field(
+        default="0.0.0.0", validation_alias=AliasChoices("GRIEVANCE_METRICS_HOST")
+    )
+    log_format: LogFormat = Field(
+        default="text", validation_alias=AliasChoices("GRIEVANCE_LOG_FORMAT")
     )
 
     @field_validator("temporal_tls_key")

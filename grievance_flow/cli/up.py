@@ -27,9 +27,11 @@ from grievance_flow.cli.devserver import DevServer, DevServerError, port_is_free
 from grievance_flow.cli.signals import ApiStartError, QuietServer, serve_until, stop_on_signals
 from grievance_flow.cli.supervision import DevServerSupervisor
 from grievance_flow.cli.system import SystemInfo, write_system_file
+from grievance_flow.logs import uvicorn_log_config
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, load_domain, open_database
 from grievance_flow.settings import Settings
+from grievance_flow.telemetry import MetricsPortError, install_runtime
 from grievance_flow.worker import WorkerStoppedError, running_worker
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,8 @@ def run_up(
     try:
         domain = load_domain(catalogue or settings.catalogue, settings.calendar_overrides)
         notifier = build_notifier(settings)
-    except (CatalogueError, OSError, ValueError) as exc:
+        install_runtime(settings, serve_metrics=True)  # before any client
+    except (CatalogueError, OSError, ValueError, MetricsPortError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not port_is_free(host, port):
@@ -107,6 +110,7 @@ async def _up(
                 host=host,
                 port=port,
                 log_level="warning",
+                log_config=uvicorn_log_config(settings.log_format),
                 # A request waiting on a dead half would otherwise hold the stop up
                 # for its whole 20 s; a cut request is retried by its client.
                 timeout_graceful_shutdown=STOP_REQUESTS_PATIENCE,

@@ -21,6 +21,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from grievance_flow.metric_names import SlaEventType
     from grievance_flow.workflows.case_file import CaseFile
     from grievance_flow.workflows.contracts import (
         SYSTEM,
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         SUMMONS_CLOSED_ON_ESCALATION,
     )
     from grievance_flow.workflows.sla import REPORT_IN, Clock, SlaStep, due_step, next_wakeup
+    from grievance_flow.workflows.sla_metrics import count_sla_event, record_lateness
     from grievance_flow.workflows.visibility import SearchIndex, indexed_values
 
 T = TypeVar("T")
@@ -419,10 +421,17 @@ class CaseKeepers:
     async def _fire_due_steps(self) -> None:
         while (due := due_step(list(self._clocks.values()), workflow.now())) is not None:
             clock, step = due
+            # Metrics only (no command, nothing while replaying): no patch needed.
+            planned = clock.next_step()
+            if planned is not None:
+                record_lateness(planned[0])
             clock.mark(step)
             if step is SlaStep.WARN:
+                count_sla_event(SlaEventType.WARNING)
                 self._warn(clock)
             elif step is SlaStep.OVERDUE:
+                count_sla_event(SlaEventType.OVERDUE)
+                count_sla_event(SlaEventType.CHASE)
                 self._chase(clock)
             else:
                 await self._escalate(clock)
@@ -471,6 +480,7 @@ class CaseKeepers:
             self._escalate_to(clock, target)
 
     def _escalate_to(self, clock: Clock, target: EscalationTarget) -> None:
+        count_sla_event(SlaEventType.ESCALATED)
         case = self._file.case
         case.escalations += 1
         case.supervised = True
