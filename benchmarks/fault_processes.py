@@ -59,6 +59,8 @@ class Up:
     process: subprocess.Popen[bytes] | None = None
     exits: list[int] = field(default_factory=list)
     """Exit codes of earlier runs that ended on their own (gave up) or were killed."""
+    settings: dict[str, str] = field(default_factory=dict)
+    """Environment settings for ``up`` (``DATABASE_URL``, say); none by default."""
 
     @property
     def api_url(self) -> str:
@@ -78,7 +80,7 @@ class Up:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=_env(),
+                env=_env(**self.settings),
                 start_new_session=True,
             )
 

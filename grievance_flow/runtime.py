@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.service import TLSConfig
 
 from grievance_flow.catalogue.loader import load_catalogue
 from grievance_flow.catalogue.model import Catalogue
@@ -59,6 +60,31 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
+def temporal_tls(settings: Settings) -> TLSConfig | None:
+    """The TLS the client connects with: from the ``TEMPORAL_TLS_*`` files, or None.
+
+    None lets the SDK decide: plain for a cluster of your own, TLS when an API
+    key is set (Temporal Cloud). A client certificate or a CA file means TLS.
+
+    Raises:
+        OSError: A named file cannot be read.
+    """
+    cert, key, ca = settings.temporal_tls_cert, settings.temporal_tls_key, settings.temporal_tls_ca
+    if cert is None and key is None and ca is None:
+        return None
+    return TLSConfig(
+        client_cert=cert.read_bytes() if cert else None,
+        client_private_key=key.read_bytes() if key else None,
+        server_root_ca_cert=ca.read_bytes() if ca else None,
+    )
+
+
 async def connect_temporal(settings: Settings) -> Client:
-    """The process's one Temporal client."""
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    """The process's one Temporal client, with TLS and the API key when they are set."""
+    api_key = settings.temporal_api_key
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        tls=temporal_tls(settings),
+        api_key=api_key.get_secret_value() if api_key else None,
+    )

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grievance_flow.logs import LogFormat
 from grievance_flow.workflows.contracts import TASK_QUEUE
 
 
@@ -21,6 +22,13 @@ class Settings(BaseSettings):
     Attributes:
         temporal_address: ``TEMPORAL_ADDRESS``, host:port of the Temporal frontend.
         temporal_namespace: ``TEMPORAL_NAMESPACE``.
+        temporal_tls_cert: ``TEMPORAL_TLS_CERT``, a PEM client certificate file for
+            mTLS (Temporal Cloud, or a cluster of your own); needs the key too.
+        temporal_tls_key: ``TEMPORAL_TLS_KEY``, the PEM private key of that certificate.
+        temporal_tls_ca: ``TEMPORAL_TLS_CA``, a PEM file of the CA that signed the
+            server's certificate, when it is not one the system trusts.
+        temporal_api_key: ``TEMPORAL_API_KEY``, a Temporal Cloud API key; sent as a
+            bearer token, over TLS.
         task_queue: ``GRIEVANCE_TASK_QUEUE``, the queue cases run on.
         database_url: ``DATABASE_URL``; unset means SQLite in the data dir.
         catalogue: ``CATALOGUE``, a catalogue YAML file; unset means the bundled one.
@@ -35,6 +43,12 @@ class Settings(BaseSettings):
         notice_delivery_window: ``NOTICE_DELIVERY_WINDOW`` (seconds, or an ISO
             8601 duration such as ``PT6H``), how long after it was due a notice
             is retried before it is marked ``failed``; at most 24 hours.
+        metrics_port: ``GRIEVANCE_METRICS_PORT``; when set, a worker serves
+            Prometheus metrics (the Temporal SDK's and the SLA clocks') on it.
+        metrics_host: ``GRIEVANCE_METRICS_HOST``, the address that port binds
+            (default all interfaces, so a scraper in another container reaches it).
+        log_format: ``GRIEVANCE_LOG_FORMAT``, ``text`` (default) or ``json``: one
+            JSON object per line, with ``case_id`` on lines about a case.
     """
 
     model_config = SettingsConfigDict(extra="ignore")
@@ -44,6 +58,19 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE")
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_TLS_CERT")
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None, validate_default=True, validation_alias=AliasChoices("TEMPORAL_TLS_KEY")
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_TLS_CA")
+    )
+    # SecretStr: the key never shows in a repr, a log line or a validation error.
+    temporal_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_API_KEY")
     )
     task_queue: str = Field(
         default=TASK_QUEUE, validation_alias=AliasChoices("GRIEVANCE_TASK_QUEUE")
@@ -74,6 +101,29 @@ class Settings(BaseSettings):
     workflow_cache: int = Field(
         default=10_000, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
     )
+
+    # Observability (SPEC §8): worker metrics and the log format.
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias=AliasChoices("GRIEVANCE_METRICS_PORT")
+    )
+    metrics_host: str = Field(
+        default="0.0.0.0", validation_alias=AliasChoices("GRIEVANCE_METRICS_HOST")
+    )
+    log_format: LogFormat = Field(
+        default="text", validation_alias=AliasChoices("GRIEVANCE_LOG_FORMAT")
+    )
+
+    @field_validator("temporal_tls_key")
+    @classmethod
+    def _key_with_certificate(cls, key: Path | None, info: ValidationInfo) -> Path | None:
+        """A client certificate is no use without its key, nor the key without it.
+
+        A field check, not a model one: a model-level error would quote every
+        input, ``TEMPORAL_API_KEY`` included; this one quotes only the key's path.
+        """
+        if (key is None) != (info.data.get("temporal_tls_cert") is None):
+            raise ValueError("set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together, or neither")
+        return key
 
     @field_validator("notice_delivery_window", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from grievance_flow.notify.channels import LogChannel
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
 from grievance_flow.settings import Settings
+from grievance_flow.telemetry import install_runtime
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 from grievance_flow.workflows.notice_delivery import NoticeDeliveryWorkflow
 
@@ -171,11 +172,19 @@ async def running_worker(
 async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
     """Run a worker against ``TEMPORAL_ADDRESS`` and ``DATABASE_URL`` until ``stop`` is set.
 
+    With ``GRIEVANCE_METRICS_PORT`` set it also serves Prometheus metrics there
+    (:mod:`grievance_flow.telemetry`).
+
     Raises:
         WorkerStoppedError: The worker died before ``stop`` was set.
+        MetricsPortError: The metrics port cannot be served.
     """
     domain = load_domain(settings.catalogue, settings.calendar_overrides)
     notifier = build_notifier(settings)
+    # Before the client: it exports through the runtime it is connected with.
+    metrics = install_runtime(settings, serve_metrics=True)
+    if metrics is not None:
+        log.info("worker metrics on http://%s/metrics", metrics)
     engine = open_database(settings)
     client = await connect_temporal(settings)
     try:

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from grievance_flow import search_attributes
 from grievance_flow.binaries import temporal_cli, temporal_test_server
+from grievance_flow.search_attribute_registration import register
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from tests.databases import (
     DatabaseUnavailableError,
@@ -23,11 +25,16 @@ from tests.databases import (
 
 @pytest.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The Java time-skipping test server, for workflow and SLA timing tests."""
+    """The Java time-skipping test server, for workflow and SLA timing tests.
+
+    It takes no search attributes at start, and fails the workflow task of a case
+    that upserts one it does not know: they are added through its operator service.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server())
     )
     try:
+        await register(env.client)
         yield env
     finally:
         await env.shutdown()
@@ -35,9 +42,10 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The Temporal CLI dev server (in memory), for API and integration tests."""
+    """The Temporal CLI dev server (in memory, with SPEC §8's search attributes)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()),
+        search_attributes=search_attributes.ALL,
         dev_server_log_level="error",
     )
     try:

@@ -14,10 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from grievance_flow.api import metrics
 from grievance_flow.api.deps import ApiResources
 from grievance_flow.api.errors import install_error_handlers
 from grievance_flow.api.gateway import CaseGateway
 from grievance_flow.api.keyring import KeyRing
+from grievance_flow.api.metrics import ApiMetrics, RequestMetrics
 from grievance_flow.api.routes import actions, catalogue, grievances, health, history, notices
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
 from grievance_flow.settings import Settings
@@ -82,6 +84,10 @@ def create_app(
         # Also available without the lifespan (e.g. an in-process test transport).
         app.state.resources = resources
     install_error_handlers(app)
+    # Added last, so outermost: it counts the status every other layer decided.
+    app.state.metrics = ApiMetrics()
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.include_router(metrics.router)
     app.include_router(health.router)
     app.include_router(grievances.router)
     app.include_router(history.router)

@@ -62,6 +62,11 @@ class CaseGateway:
         # How long a request waits for a worker before answering 503.
         self._patience = patience
 
+    @property
+    def task_queue(self) -> str:
+        """The queue cases are started on (``/readyz`` asks whether a worker polls it)."""
+        return self._task_queue
+
     async def file(self, intake: FileGrievanceInput) -> tuple[CaseView, bool]:
         """Start the case's workflow, or find the one already filed.
 

@@ -21,6 +21,7 @@ from temporalio.api.workflowservice.v1 import UpdateNamespaceRequest
 from temporalio.client import Client
 
 from grievance_flow.binaries import temporal_cli
+from grievance_flow.search_attribute_registration import dev_server_flags
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,9 @@ class DevServer:
             str(self.ui_port),
             "--log-level",
             "warn",
+            # SPEC §8's search attributes, which every case upserts; on a data dir
+            # that has them already (any later `up`) the server keeps them as they are.
+            *dev_server_flags(),
         ]
         with self.log_path.open("ab") as output:
             self._log_offset = output.tell()

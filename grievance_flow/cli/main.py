@@ -10,6 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from pydantic import ValidationError
+
+from grievance_flow.logs import LogFormat, configure_logging
+from grievance_flow.settings import Settings
 from grievance_flow.workflows.contracts import Role
 
 
@@ -41,7 +45,16 @@ def _parser() -> argparse.ArgumentParser:
         "at least 1; 0: the worker runs in the API's process)",
     )
 
-    commands.add_parser("worker", help="run a worker against TEMPORAL_ADDRESS and DATABASE_URL")
+    worker = commands.add_parser(
+        "worker", help="run a worker against TEMPORAL_ADDRESS and DATABASE_URL"
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="P",
+        help="serve Prometheus metrics on port P (default GRIEVANCE_METRICS_PORT; unset: none)",
+    )
 
     api = commands.add_parser("api", help="serve the HTTP API against TEMPORAL_ADDRESS")
     api.add_argument("--host", default="127.0.0.1")
@@ -95,7 +108,10 @@ def _add_audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "paths", metavar="PATH", type=Path, nargs="*", help="history files or folders of them"
     )
     replay.add_argument(
-        "--query", default=None, help="also replay the live histories this visibility query matches"
+        "--query",
+        default=None,
+        help="also replay the live histories this visibility query matches, e.g. "
+        "\"GrievanceUnit = 'comm-1' AND GrievanceStage = 'handle'\"",
     )
     replay.add_argument("--data-dir", type=Path, default=None, help=system_help)
     show = audit_commands.add_parser("show", help="a case's timeline rebuilt from its history")
@@ -126,6 +142,14 @@ def _exit_skipping_finalization(code: int) -> NoReturn:
     os._exit(code)
 
 
+def _log_format() -> LogFormat:
+    """``GRIEVANCE_LOG_FORMAT``; text if the settings do not parse (the command says why)."""
+    try:
+        return Settings().log_format
+    except ValidationError:
+        return "text"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code.
 
@@ -135,11 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             themselves rather than return.
     """
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Migrations announce every plugin at INFO; only their problems are news.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(_log_format())
     if args.command == "up":
         from grievance_flow.cli.up import run_up
 
@@ -156,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "worker":
         from grievance_flow.cli.serve import run_worker_command
 
-        _exit_skipping_finalization(run_worker_command())
+        _exit_skipping_finalization(run_worker_command(metrics_port=args.metrics_port))
     if args.command == "api":
         from grievance_flow.cli.serve import run_api_command
 

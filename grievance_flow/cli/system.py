@@ -16,6 +16,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from grievance_flow.runtime import connect_temporal
 from grievance_flow.settings import Settings
 
 SYSTEM_FILE = "system.json"
@@ -66,6 +67,9 @@ def locate_system(data_dir: Path | None) -> tuple[Settings, str]:
         settings.temporal_address = str(info["temporal_address"])
         settings.temporal_namespace = str(info.get("namespace") or "default")
         settings.task_queue = str(info.get("task_queue") or settings.task_queue)
+        # up's dev server speaks plain gRPC: a cloud's TLS or key in the shell is not for it.
+        settings.temporal_tls_cert = settings.temporal_tls_key = settings.temporal_tls_ca = None
+        settings.temporal_api_key = None
     except FileNotFoundError:
         raise SystemNotFoundError(
             f"no running system found: {path} does not exist. Start one with "
@@ -87,7 +91,7 @@ async def connect(settings: Settings, source: str) -> Client:
     """
     try:
         return await asyncio.wait_for(
-            Client.connect(settings.temporal_address, namespace=settings.temporal_namespace),
+            connect_temporal(settings),
             CONNECT_PATIENCE,
         )
     except Exception as exc:  # refused, unresolvable, timed out: all mean "not reachable"

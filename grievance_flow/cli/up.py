@@ -38,9 +38,11 @@ from grievance_flow.cli.signals import ApiStartError, QuietServer, serve_until, 
 from grievance_flow.cli.supervision import DevServerSupervisor
 from grievance_flow.cli.system import SystemInfo, write_system_file
 from grievance_flow.cli.workers import WorkerChildren, child_environments, default_worker_count
+from grievance_flow.logs import uvicorn_log_config
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, database_url, load_domain, open_database
 from grievance_flow.settings import Settings
+from grievance_flow.telemetry import MetricsPortError, install_runtime
 from grievance_flow.worker import WorkerStoppedError, running_worker
 
 log = logging.getLogger(__name__)
@@ -69,10 +71,14 @@ def run_up(
     settings.temporal_address = f"127.0.0.1:{temporal_port}"
     if catalogue is not None:
         settings.catalogue = catalogue.resolve()  # the worker processes load it too
+    count = default_worker_count() if workers is None else workers
     try:
         domain = load_domain(settings.catalogue, settings.calendar_overrides)
         notifier = build_notifier(settings)
-    except (CatalogueError, OSError, ValueError) as exc:
+        # Before any client. Worker metrics come from where the worker runs: this
+        # process, or the worker processes (GRIEVANCE_METRICS_PORT P, P+1, ...).
+        install_runtime(settings, serve_metrics=count == 0)
+    except (CatalogueError, OSError, ValueError, MetricsPortError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not port_is_free(host, port):
@@ -88,7 +94,7 @@ def run_up(
                 host=host,
                 port=port,
                 temporal_port=temporal_port,
-                workers=default_worker_count() if workers is None else workers,
+                workers=count,
             )
         )
     except (DevServerError, WorkerStoppedError, ApiStartError) as exc:
@@ -133,6 +139,7 @@ async def _up(
                 host=host,
                 port=port,
                 log_level="warning",
+                log_config=uvicorn_log_config(settings.log_format),
                 # A request waiting on a dead half would otherwise hold the stop up
                 # for its whole 20 s; a cut request is retried by its client.
                 timeout_graceful_shutdown=STOP_REQUESTS_PATIENCE,

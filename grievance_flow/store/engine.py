@@ -44,6 +44,9 @@ _IN_PROCESS_LOCK = threading.Lock()
 # So `grievance up` (both in one process) needs up to 48, `grievance worker` 16,
 # `grievance api` at most 32; size PostgreSQL's max_connections (default 100)
 # for the processes you run. tests/store/test_engine.py keeps these in step.
+CONNECT_TIMEOUT = 5
+"""Seconds a PostgreSQL connection attempt may take (unless the URL sets ``connect_timeout``)."""
+
 POOL_SIZE = 16
 """Connections kept open: one per worker activity thread (``worker.ACTIVITY_THREADS``)."""
 
@@ -103,8 +106,19 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         # pre_ping: a managed PostgreSQL restarts or fails over; a stale pooled
         # connection should be replaced, not surface as a 500 or an activity retry.
+        # connect_timeout: a database host that stops answering (rather than
+        # refusing) would otherwise hold an activity thread for the driver's
+        # default (psycopg: 130 s), and 16 such threads stall every deadline and
+        # projection; a local activity's attempt is 6 s. A URL's own value wins.
+        connect_args = (
+            {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+        )
         return sa.create_engine(
-            parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
+            parsed,
+            pool_pre_ping=True,
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
+            connect_args=connect_args,
         )
     if backend != "sqlite":
         raise ValueError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")

@@ -91,6 +91,7 @@ class GrievanceWorkflow(CollaborationHandlers):
                 "urgent": intake.urgent or None,
             },
         )
+        self._choose_paths()
         suggestion, suggested_at = await self._looked_up(
             ActivityName.SUGGEST,
             SuggestInput(
@@ -116,6 +117,9 @@ class GrievanceWorkflow(CollaborationHandlers):
         self._raise_keeper_failure()
         for keeper in keepers:
             keeper.cancel()
+        # The search-attribute keeper is cancelled with the rest: whatever the
+        # close changed that it has not upserted yet goes out before the case ends.
+        self._sync_search_attributes()
         await self._project_once()
         outcome = file.case.outcome or Outcome.WITHDRAWN
         assert file.case.closed_at is not None

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from grievance_flow.metric_names import SlaEventType
     from grievance_flow.workflows.case_file import CaseFile
     from grievance_flow.workflows.contracts import (
         SYSTEM,
@@ -45,9 +46,12 @@ with workflow.unsafe.imports_passed_through():
         LOCAL_ACTIVITY_FALLBACK,
         LOOKUPS_KEEP_TASK_TIME,
         NOTICES_HANDED_OVER,
+        SEARCH_ATTRIBUTES,
         SUMMONS_CLOSED_ON_ESCALATION,
     )
     from grievance_flow.workflows.sla import REPORT_IN, Clock, SlaStep, due_step, next_wakeup
+    from grievance_flow.workflows.sla_metrics import count_sla_event, record_lateness
+    from grievance_flow.workflows.visibility import SearchIndex, indexed_values
 
 T = TypeVar("T")
 
@@ -63,7 +67,11 @@ T = TypeVar("T")
 # long outage from backing off for hours. Notices may wait on a slow webhook, so
 # they are delivered by their own workflow (or, in old cases, an activity).
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=2))
+LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=2), maximum_attempts=3)
+"""Attempts at 0, 1 and 3 s. The count, not LOCAL_PATIENCE, is what ends a local
+activity that fails fast (a refused connection): the SDK core (temporalio 1.35)
+drops a schedule-to-close timeout that expires while the activity backs off
+between attempts, and then retries it for ever (tests/workflows/test_outage.py)."""
 LOCAL_PATIENCE = timedelta(seconds=6)
 """Below the 10 s workflow task timeout, so a failing local activity never heartbeats."""
 QUICK = timedelta(seconds=10)
@@ -109,6 +117,13 @@ class CaseKeepers:
         # While the result of a local lookup is applied: the time the lookup was
         # asked at (see ``_looked_up``), which every record made meanwhile carries.
         self._as_of: datetime | None = None
+        # Whether this case runs under ``lookups-keep-task-time``; known from its first lookup.
+        self._keeps_task_time: bool | None = None
+        # Whether a failing local activity is handed to the server (``local-activity-fallback``).
+        self._falls_back: bool | None = None
+        # What the case last upserted to visibility; None for a case started
+        # before the search attributes (it has none and upserts none).
+        self._search_index: SearchIndex | None = None
 
     # --- lifecycle helpers used by handlers ------------------------------------
 
@@ -213,14 +228,31 @@ class CaseKeepers:
             and self._projected_seq >= self._file.case.last_seq
         )
 
+    def _choose_paths(self) -> None:
+        """Take the patched paths a case decides on at its start, before its first await.
+
+        Asked in the first activation, not after a local activity: a patch
+        marker written in the task a local result arrived in may be read as
+        belonging to the task before it by a replay (see ``_looked_up``).
+        """
+        if workflow.patched(SEARCH_ATTRIBUTES):
+            self._search_index = SearchIndex()
+
     def _start_keepers(self) -> list[asyncio.Task[None]]:
-        return [
+        keepers = [
             asyncio.create_task(self._guarded("deadlines", self._keep_deadlines())),
             asyncio.create_task(self._guarded("sla", self._keep_sla())),
             asyncio.create_task(self._guarded("notices", self._deliver_notices())),
             asyncio.create_task(self._guarded("projection", self._project())),
             asyncio.create_task(self._guarded("merge targets", self._tell_targets())),
         ]
+        if self._search_index is not None:
+            keepers.append(
+                asyncio.create_task(
+                    self._guarded("search attributes", self._keep_search_attributes())
+                )
+            )
+        return keepers
 
     async def _guarded(self, name: str, keeper: Coroutine[Any, Any, None]) -> None:
         """Run ``keeper``; keep its exception for the run loop instead of losing it."""
@@ -256,6 +288,12 @@ class CaseKeepers:
         start_to_close: timedelta = QUICK,
     ) -> tuple[T, bool]:
         """``_quick``, and whether the result came from the local activity (not the server)."""
+        # Asked before the local activity runs, never once it failed: a patch
+        # marker written in the task a local result arrived in may be read as
+        # belonging to the task before it by a replay (see ``_looked_up``).
+        if self._falls_back is None:
+            self._falls_back = workflow.patched(LOCAL_ACTIVITY_FALLBACK)
+        falls_back = self._falls_back
         try:
             result: T = await workflow.execute_local_activity(
                 activity.value,
@@ -266,10 +304,13 @@ class CaseKeepers:
                 retry_policy=LOCAL_RETRY,
             )
             return result, True
-        except ActivityError:
-            # Only ever reached by cases that ran into this failure under the new
-            # code: the old, endless local retries never failed.
-            if not workflow.patched(LOCAL_ACTIVITY_FALLBACK):
+        except (ActivityError, ApplicationError) as failure:
+            # A timeout arrives as an ActivityError, the last attempt's failure as
+            # the bare ApplicationError (the core does not wrap a local activity's);
+            # one that says it is final is final here too.
+            if isinstance(failure, ApplicationError) and failure.non_retryable:
+                raise
+            if not falls_back:
                 raise
             workflow.logger.warning(
                 "%s keeps failing on %s; retrying it as a normal activity",
@@ -300,8 +341,12 @@ class CaseKeepers:
         start both read alike.
         """
         asked_at = workflow.now()
+        # Asked before the lookup, never after: a patch marker written in the
+        # task the result arrived in would have the same two readings.
+        if self._keeps_task_time is None:
+            self._keeps_task_time = workflow.patched(LOOKUPS_KEEP_TASK_TIME)
         result, local = await self._quick_where(activity, arg, result_type)
-        if local and workflow.patched(LOOKUPS_KEEP_TASK_TIME):
+        if local and self._keeps_task_time:
             return result, asked_at
         return result, workflow.now()
 
@@ -376,10 +421,17 @@ class CaseKeepers:
     async def _fire_due_steps(self) -> None:
         while (due := due_step(list(self._clocks.values()), workflow.now())) is not None:
             clock, step = due
+            # Metrics only (no command, nothing while replaying): no patch needed.
+            planned = clock.next_step()
+            if planned is not None:
+                record_lateness(planned[0])
             clock.mark(step)
             if step is SlaStep.WARN:
+                count_sla_event(SlaEventType.WARNING)
                 self._warn(clock)
             elif step is SlaStep.OVERDUE:
+                count_sla_event(SlaEventType.OVERDUE)
+                count_sla_event(SlaEventType.CHASE)
                 self._chase(clock)
             else:
                 await self._escalate(clock)
@@ -428,6 +480,7 @@ class CaseKeepers:
             self._escalate_to(clock, target)
 
     def _escalate_to(self, clock: Clock, target: EscalationTarget) -> None:
+        count_sla_event(SlaEventType.ESCALATED)
         case = self._file.case
         case.escalations += 1
         case.supervised = True
@@ -553,7 +606,7 @@ class CaseKeepers:
         # live than in a replay; the newest event's time may not (it is the
         # time of the task that changed the case, a later one for a re-run).
         version = workflow.now()
-        if workflow.patched(LOOKUPS_KEEP_TASK_TIME):
+        if self._keeps_task_time:
             version = max(event.at for event in events)
         await self._quick(
             ActivityName.PROJECT,
@@ -562,6 +615,34 @@ class CaseKeepers:
             start_to_close=PROJECTION,
         )
         self._projected_seq = max(self._projected_seq, last_seq)
+
+    # --- search attributes ------------------------------------------------------------
+
+    def _search_attribute_changes(self) -> list[SearchAttributeUpdate[Any]]:
+        if self._search_index is None:
+            return []
+        case = self._file.case
+        clock = self._clocks.get(case.stage.value)
+        overdue = clock is not None and clock.overdue
+        return self._search_index.changes(indexed_values(case, overdue=overdue))
+
+    def _sync_search_attributes(self) -> None:
+        """Upsert the search attributes that changed since the last upsert, if any."""
+        changes = self._search_attribute_changes()
+        if changes and self._search_index is not None:
+            workflow.upsert_search_attributes(changes)
+            self._search_index.upserted(changes)
+
+    async def _keep_search_attributes(self) -> None:
+        # Like the projection, it waits for a stage's clock to be computed, so the
+        # new stage and its deadline go out in one upsert, not two; and it wakes
+        # once the handlers and keepers woken with it have run, so the changes one
+        # workflow task makes usually go out together.
+        while True:
+            await workflow.wait_condition(
+                lambda: not self._clock_queue and bool(self._search_attribute_changes())
+            )
+            self._sync_search_attributes()
 
 
 class KeeperFailure(RuntimeError):

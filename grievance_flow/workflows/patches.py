@@ -56,7 +56,8 @@ Added with issue 8. A local activity retried without end keeps the workflow task
 alive with heartbeats: about three history events every 8 s for every open case
 while the read model is down. A normal activity's retries are kept by the
 server and add nothing to the history, and it is picked up again within
-``RETRY.maximum_interval`` once the database is back.
+``RETRY.maximum_interval`` once the database is back. Asked before the case's
+first local activity, not when one fails (see ``lookups-keep-task-time``).
 """
 
 LOOKUPS_KEEP_TASK_TIME = "lookups-keep-task-time"
@@ -68,4 +69,13 @@ resolved, which a replay reads differently from a live run whose task was
 retried after a worker died; the fault suite's rebuilt read model then differed
 from the live one by milliseconds. A new case applies them at the asking time,
 and versions its projections by its newest event's time, which replays alike.
+"""
+
+SEARCH_ATTRIBUTES = "search-attributes"
+"""A case keeps its SPEC §8 search attributes current in Temporal's visibility store.
+
+Added with issue 9. A new case upserts them once it is triaged and again whenever
+its stage, unit, category, channel, current deadline, overdue or supervision
+changes (:mod:`grievance_flow.workflows.visibility`); the server must have them
+registered. Cases started before it have none.
 """

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, text
 from temporalio.testing import WorkflowEnvironment
 
+from grievance_flow import search_attributes
 from grievance_flow.binaries import temporal_cli
 from grievance_flow.runtime import load_domain
 from grievance_flow.store import queries
@@ -58,7 +59,9 @@ async def own_server() -> AsyncIterator[WorkflowEnvironment]:
     would also bring in other tests' cases, which this read model never had.
     """
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_cli()), dev_server_log_level="error"
+        dev_server_existing_path=str(temporal_cli()),
+        dev_server_log_level="error",
+        search_attributes=search_attributes.ALL,
     )
     try:
         yield env

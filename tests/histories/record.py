@@ -39,6 +39,7 @@ from grievance_flow.binaries import temporal_test_server
 from grievance_flow.catalogue.loader import parse_catalogue, read_catalogue_data
 from grievance_flow.deadlines.calendar import WorkingCalendar
 from grievance_flow.runtime import Domain, load_domain
+from grievance_flow.search_attribute_registration import register
 from grievance_flow.store import queries
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from grievance_flow.workflows.contracts import (
@@ -325,6 +326,8 @@ async def record_all(scenarios: Sequence[Scenario], out: Path) -> None:
         test_server_existing_path=str(temporal_test_server()), identity=IDENTITY
     )
     try:
+        # New cases upsert SPEC §8's search attributes, which this server must know.
+        await register(env.client)
         # Time moves only where a scenario sleeps: awaiting a result must not let the
         # server jump ahead (it would, to the next timeout it knows of), or the
         # recorded dates would land decades from now.

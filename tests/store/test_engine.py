@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -13,11 +14,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import SQLModel
 
 from grievance_flow.store import models  # noqa: F401  (registers the tables)
 from grievance_flow.store.engine import (
+    CONNECT_TIMEOUT,
     MAX_OVERFLOW,
     POOL_SIZE,
     make_engine,
@@ -176,3 +179,33 @@ def test_a_postgres_pool_fits_the_worker_threads_and_the_api() -> None:
         assert pool._max_overflow == MAX_OVERFLOW >= 32
     finally:
         engine.dispose()
+
+
+def test_a_postgres_host_that_never_answers_is_given_up_on() -> None:
+    # A socket that accepts but never says a word: the libpq default would wait
+    # for ever (the kernel completes the handshake), holding an activity thread.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    port = silent.getsockname()[1]
+    engine = make_engine(f"postgresql://nobody@127.0.0.1:{port}/none")
+    outcome: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            with engine.connect():
+                pass
+        except Exception as exc:
+            outcome.append(exc)
+
+    attempt = threading.Thread(target=connect, daemon=True)
+    try:
+        attempt.start()
+        attempt.join(CONNECT_TIMEOUT * 6)
+        assert not attempt.is_alive(), "the connection attempt never gave up"
+        (failure,) = outcome
+        assert isinstance(failure, OperationalError)
+        assert "timeout" in str(failure).lower()
+    finally:
+        engine.dispose()
+        silent.close()

@@ -12,6 +12,10 @@ itself, and its first answer is kept in the read model
 (:mod:`grievance_flow.store.idempotency`): Temporal forgets a refused update,
 and a closed case answers no update at all, yet a retry must be answered as
 the first request was.
+
+Every action that reaches its route (authenticated, body valid) is counted in
+``grievance_actions_total{action,result}`` by the status it is answered with,
+and the request's log lines carry its case id.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from grievance_flow.api.errors import (
     responses,
 )
 from grievance_flow.api.gateway import CaseGateway
+from grievance_flow.api.metrics import MetricsDep
 from grievance_flow.api.presenters import present_case
 from grievance_flow.api.schemas import (
     ArbitrateBody,
@@ -61,6 +66,7 @@ from grievance_flow.api.schemas import (
 )
 from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.catalogue.model import Catalogue
+from grievance_flow.logs import case_context
 from grievance_flow.store import idempotency
 from grievance_flow.store.idempotency import RememberedAnswer
 from grievance_flow.store.serialization import case_from_dict, case_to_dict
@@ -294,6 +300,15 @@ async def _perform_once(
     return present_case(case_from_dict(stored.body), ctx.actor, datetime.now(UTC))
 
 
+def _status_of(exc: Exception) -> int:
+    """The status the error handlers answer ``exc`` with (503 for what LastResort takes)."""
+    if isinstance(exc, ApiError):
+        return exc.status_code
+    if isinstance(exc, TemporalError):
+        return from_temporal(exc).status_code
+    return 503
+
+
 def _route(action: Action, body_model: type[BaseModel], build: Builder) -> None:
     row = TRANSITIONS[action]
 
@@ -304,15 +319,26 @@ def _route(action: Action, body_model: type[BaseModel], build: Builder) -> None:
         catalogue: CatalogueDep,
         engine: EngineDep,
         body: Any,
+        metrics: MetricsDep,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> CasePublic | Response:
-        require_role(actor, row.roles, f"'{action.value}' a case")
-        ctx = ActionContext(case_id=case_id, actor=actor, catalogue=catalogue, gateway=gateway)
-        if idempotency_key is not None:
-            return await _perform_once(ctx, action, body, build, idempotency_key, engine)
-        command = await build(ctx, body)
-        case = await gateway.act(case_id, action, command)
-        return present_case(case, actor, datetime.now(UTC))
+        tagged = case_context.set(case_id)  # this request's log lines are about the case
+        try:
+            require_role(actor, row.roles, f"'{action.value}' a case")
+            ctx = ActionContext(case_id=case_id, actor=actor, catalogue=catalogue, gateway=gateway)
+            if idempotency_key is not None:
+                answer = await _perform_once(ctx, action, body, build, idempotency_key, engine)
+            else:
+                command = await build(ctx, body)
+                case = await gateway.act(case_id, action, command)
+                answer = present_case(case, actor, datetime.now(UTC))
+        except Exception as exc:
+            metrics.count_action(action, _status_of(exc))
+            raise
+        finally:
+            case_context.reset(tagged)
+        metrics.count_action(action, answer.status_code if isinstance(answer, Response) else 200)
+        return answer
 
     # Give FastAPI the concrete body type so it validates and documents it.
     perform.__annotations__["body"] = body_model

@@ -1,20 +1,27 @@
 """``GET /healthz`` and ``GET /readyz``: can the API reach Temporal and the database?
 
-``/readyz`` answers the same checks for load balancers and orchestrators, and
-adds what an operator must act on without the API being down: today, a year
-within the next 60 days that has no official 调休 arrangement loaded, so its
-deadlines are counted on an estimate (a warning, never a failure).
+``/healthz`` (liveness, SPEC §4) asks Temporal and the database. ``/readyz``
+(readiness, for load balancers and orchestrators) asks them too, and whether a
+worker polls the case task queue (Temporal's DescribeTaskQueue pollers): without
+one, every action would wait and answer 503. It also adds what an operator must
+act on without the API being down: today, a year within the next 60 days that
+has no official 调休 arrangement loaded, so its deadlines are counted on an
+estimate (a warning, never a failure).
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
+from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from grievance_flow.api.calendar_schemas import CalendarTodayDep
 from grievance_flow.api.deps import ApiResources, ResourcesDep
@@ -26,12 +33,18 @@ router = APIRouter(tags=["health"])
 
 _TIMEOUT = 3.0
 
+POLLER_RECENCY = timedelta(minutes=2)
+"""A poller seen this recently counts as a live worker. An idle worker's long poll
+lasts up to about 70 s, and Temporal keeps a gone poller listed for minutes."""
+
 
 class ReadinessPublic(BaseModel):
     """``/readyz`` when Temporal and the database both answer."""
 
     status: Literal["ready"]
-    checks: dict[str, str] = Field(description="Each dependency checked: `ok`.")
+    checks: dict[str, str] = Field(
+        description="Each dependency checked (`temporal`, `database`, `worker`): `ok`."
+    )
     warnings: list[str] = Field(
         description="What an operator should act on soon; it does not make the API unready."
     )
@@ -41,7 +54,9 @@ class NotReadyPublic(ErrorBody):
     """``/readyz`` when a dependency does not answer: the error body plus the checks."""
 
     status: Literal["unavailable"]
-    checks: dict[str, str] = Field(description="Each dependency: `ok` or `unreachable: …`.")
+    checks: dict[str, str] = Field(
+        description="Each dependency: `ok`, `unreachable: …` or (worker) `missing: …`."
+    )
     warnings: list[str]
 
 
@@ -64,6 +79,26 @@ async def _checks(resources: ApiResources) -> dict[str, str]:
     return checks
 
 
+async def _worker_check(resources: ApiResources) -> str:
+    """``ok`` when a worker polled the case task queue within :data:`POLLER_RECENCY`."""
+    client, task_queue = resources.client, resources.gateway.task_queue
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    try:
+        response = await client.workflow_service.describe_task_queue(
+            request, timeout=timedelta(seconds=_TIMEOUT)
+        )
+    except Exception as exc:
+        return f"unreachable: {exc}"
+    since = datetime.now(UTC) - POLLER_RECENCY
+    if any(poller.last_access_time.ToDatetime(UTC) >= since for poller in response.pollers):
+        return "ok"
+    return f"missing: no worker polled task queue '{task_queue}' in the last 2 minutes"
+
+
 @router.get("/healthz", response_model=HealthPublic, responses={503: {"model": HealthPublic}})
 async def healthz(resources: ResourcesDep) -> JSONResponse:
     """200 when Temporal and the database both answer, 503 (saying which not) otherwise."""
@@ -80,11 +115,17 @@ async def healthz(resources: ResourcesDep) -> JSONResponse:
 @router.get(
     "/readyz",
     response_model=ReadinessPublic,
-    responses={503: {"model": NotReadyPublic, "description": "Temporal or the database is down."}},
+    responses={
+        503: {
+            "model": NotReadyPublic,
+            "description": "Temporal or the database is down, or no worker polls the task queue.",
+        }
+    },
 )
 async def readyz(resources: ResourcesDep, today: CalendarTodayDep) -> JSONResponse:
-    """200 ``ready`` with any warnings when Temporal and the database answer, else 503."""
-    checks = await _checks(resources)
+    """200 ``ready`` with any warnings when Temporal, the database and a worker answer, else 503."""
+    checks, worker = await asyncio.gather(_checks(resources), _worker_check(resources))
+    checks["worker"] = worker
     warnings = list(calendar_coverage(resources.domain.calendar, today).warnings)
     down = [f"{name} {value}" for name, value in checks.items() if value != "ok"]
     if not down:
