@@ -6,7 +6,9 @@ projection activity is a sync activity on the worker's thread pool executor.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -137,13 +139,31 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         # busy_timeout first: switching to WAL itself needs the lock another
         # process may hold while it migrates.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
         # With WAL, NORMAL loses at most the last commits on power loss, never
         # integrity; the read model is rebuildable from Temporal anyway.
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting up to the busy timeout for the lock it needs.
+
+    SQLite answers "database is locked" at once, without its busy handler, when
+    another connection holds a write lock on a file still in rollback-journal
+    mode (a fresh read model that several processes open and migrate at once).
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def alembic_config() -> Config:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -209,3 +210,25 @@ def test_a_postgres_host_that_never_answers_is_given_up_on() -> None:
     finally:
         engine.dispose()
         silent.close()
+
+
+def test_a_fresh_sqlite_file_locked_by_a_writer_is_waited_for(tmp_path: Path) -> None:
+    # Seen as a flaky "database is locked" when four processes migrated a new
+    # read model at once: switching a rollback-journal file to WAL while another
+    # connection holds its write lock fails at once, busy timeout or not.
+    path = tmp_path / "readmodel.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE held (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO held VALUES (1)")
+    release = threading.Timer(0.5, lambda: writer.execute("COMMIT"))
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        release.start()
+        with engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert mode == "wal"
+    finally:
+        release.join()
+        engine.dispose()
+        writer.close()
