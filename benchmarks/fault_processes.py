@@ -161,8 +161,30 @@ class Up:
         return self.process.returncode
 
 
+class _Child:
+    """A child process of the suite's own, killed or stopped on demand."""
+
+    process: subprocess.Popen[bytes] | None
+
+    def kill(self) -> None:
+        """SIGKILL the process."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM the process and wait (SIGKILL after 60 s)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 @dataclass
-class ExtraWorker:
+class ExtraWorker(_Child):
     """A ``grievance worker`` beside ``up``, on up's dev server and read model."""
 
     temporal_address: str
@@ -205,25 +227,9 @@ class ExtraWorker:
             await self.ensure_running()
             await asyncio.sleep(0.1)
 
-    def kill(self) -> None:
-        """SIGKILL the worker."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    def stop(self) -> None:
-        """SIGTERM the worker and wait."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
 
 @dataclass
-class ExtraApi:
+class ExtraApi(_Child):
     """A ``grievance api`` beside ``up``'s own, on up's dev server and read model."""
 
     temporal_address: str
@@ -264,22 +270,6 @@ class ExtraApi:
                     return
             await asyncio.sleep(0.2)
         raise SystemExit(f"grievance api did not become healthy in {patience:.0f}s; see {self.log}")
-
-    def kill(self) -> None:
-        """SIGKILL the API."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    def stop(self) -> None:
-        """SIGTERM the API and wait."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 class RoundRobin(httpx.AsyncBaseTransport):

@@ -30,6 +30,7 @@ from tests.cli.conftest import (
     printed_key,
     wait_until_healthy,
 )
+from tests.cli.test_up import up_args
 
 
 def json_lines(stderr: str) -> list[dict[str, Any]]:
@@ -55,13 +56,7 @@ async def test_up_serves_worker_metrics_beside_the_api(
     data_dir = tmp_path / "data"
     port, temporal_port, metrics_port = free_port(), free_temporal_port(), free_port()
     up = await processes.start(
-        "up",
-        "--data-dir",
-        str(data_dir),
-        "--port",
-        str(port),
-        "--temporal-port",
-        str(temporal_port),
+        *up_args(data_dir, port, temporal_port),
         env=command_env(
             GRIEVANCE_METRICS_PORT=str(metrics_port),
             GRIEVANCE_METRICS_HOST="127.0.0.1",

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -92,16 +92,6 @@ def temporal_address(tmp_path: Path) -> Iterator[str]:
     finally:
         server.kill()
         server.wait()
-
-
-@pytest.fixture
-async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
-    """``grievance`` commands, all stopped when the test ends."""
-    started = Processes(tmp_path / "logs", cwd=tmp_path)
-    try:
-        yield started
-    finally:
-        await started.stop_all()
 
 
 async def connect(address: str, *, patience: float = 30.0) -> Client:
