@@ -3,9 +3,14 @@
 Starts ``grievance up`` in a temporary data dir on free ports, files N cases as
 the hotline and drives each through dispatch → accept → progress → complete →
 recheck with the dev keys, C cases at a time, then stops the system with SIGTERM.
-Prints cases/s and the p50/p99 latency of each action.
+Prints cases/s and the p50/p99 latency of each action. With ``--baseline`` it
+first runs bare Temporal (:mod:`benchmarks.bare`: six Updates and six
+activities per lifecycle, worker and client in one process) on the same kind
+of dev server under the same ``--tmp-root``, and prints both rates and their
+ratio, so the two are measured in one run on the same machine.
 
-    .venv/bin/python -m benchmarks.lifecycle --cases 200 --concurrency 20
+    .venv/bin/python -m benchmarks.lifecycle --cases 300 --concurrency 20 \
+        --baseline --tmp-root /dev/shm
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +30,8 @@ from typing import Any
 
 import httpx
 
+from benchmarks.bare import measure_bare
+from benchmarks.cpu import CpuSample, cpu_line
 from benchmarks.embedded import embedded_system
 
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
@@ -91,8 +99,8 @@ def row(name: str, values: list[float]) -> str:
     return f"{name:<10} {p50:8.1f} {p99:8.1f} {statistics.fmean(values) * 1000:8.1f}"
 
 
-async def drive(base_url: str, keys: dict[str, Any], cases: int, concurrency: int) -> None:
-    """Run the load and print the figures."""
+async def drive(base_url: str, keys: dict[str, Any], cases: int, concurrency: int) -> float:
+    """Run the load, print the figures and return the rate in cases/s."""
     latencies: dict[str, list[float]] = defaultdict(list)
     limits = httpx.Limits(max_connections=concurrency * 2)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
@@ -103,9 +111,11 @@ async def drive(base_url: str, keys: dict[str, Any], cases: int, concurrency: in
             async with gate:
                 await one_case(http, keys, latencies)
 
+        before = CpuSample.of_tree(os.getpid())
         started = time.perf_counter()
         await asyncio.gather(*(bounded() for _ in range(cases)))
         elapsed = time.perf_counter() - started
+        cpu = CpuSample.of_tree(os.getpid()).since(before)
     every = [value for values in latencies.values() for value in values]
     print(f"cases: {cases}, concurrency: {concurrency}, elapsed: {elapsed:.1f}s")
     print(f"throughput: {cases / elapsed:.1f} cases/s ({len(every) / elapsed:.1f} requests/s)")
@@ -113,6 +123,8 @@ async def drive(base_url: str, keys: dict[str, Any], cases: int, concurrency: in
     for name in ["file", *(step[0] for step in STEPS)]:
         print(row(name, latencies[name]))
     print(row("all", every))
+    print(cpu_line(cpu, cases))
+    return cases / elapsed
 
 
 def main() -> int:
@@ -123,13 +135,46 @@ def main() -> int:
     parser.add_argument(
         "--tmp-root", default=None, help="where the temporary data dir goes (e.g. /dev/shm)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="up --workers N (default: up's own, one worker process per spare core; "
+        "0 runs the worker in up's process)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="first run bare Temporal on the same kind of dev server, then print the ratio",
+    )
+    parser.add_argument(
+        "--baseline-concurrency",
+        type=int,
+        default=300,
+        help="lifecycles at once in the bare run (default 300: its best on 2 cores)",
+    )
     args = parser.parse_args()
+    bare_rate = None
+    if args.baseline:
+        bare = measure_bare(args.cases, args.baseline_concurrency, args.tmp_root)
+        bare_rate = bare.rate
+        print(
+            f"bare Temporal: {bare.rate:.1f} lifecycles/s ({bare.cases} in {bare.elapsed:.1f}s, "
+            f"{args.baseline_concurrency} at once)"
+        )
+        print(cpu_line(bare.cpu, bare.cases))
     with (
         tempfile.TemporaryDirectory(prefix="grievance-bench-", dir=args.tmp_root) as data_dir,
-        embedded_system(Path(data_dir)) as system,
+        embedded_system(Path(data_dir), workers=args.workers) as system,
     ):
         keys = json.loads(system.keys_file.read_text("utf-8"))
-        asyncio.run(drive(system.api_url, keys, args.cases, args.concurrency))
+        rate = asyncio.run(drive(system.api_url, keys, args.cases, args.concurrency))
+    if bare_rate is not None:
+        layout = "up's default" if args.workers is None else f"--workers {args.workers}"
+        print(
+            f"ratio to bare Temporal: {rate / bare_rate:.2f} "
+            f"({rate:.1f} / {bare_rate:.1f}, {layout})"
+        )
     return 0
 
 
