@@ -36,6 +36,12 @@ class Settings(BaseSettings):
             and working days (added to the catalogue's ``calendar_overrides``).
         data_dir: ``GRIEVANCE_DATA_DIR``, where ``up`` keeps its state.
         workflow_cache: ``GRIEVANCE_WORKFLOW_CACHE``, open cases a worker keeps in memory.
+        workflow_sandbox: ``GRIEVANCE_WORKFLOW_SANDBOX``; true runs workflow code in
+            Temporal's sandbox (restricted imports, re-imported per run). Off by
+            default in a worker process: the test suite runs every workflow
+            inside the sandbox, which is where a non-deterministic call is
+            caught, and the sandbox costs a running system about a quarter of
+            its worker CPU (README, "Performance").
         notice_webhook_url: ``NOTICE_WEBHOOK_URL``; when set, the worker also POSTs
             every notice (chase, escalation, extension decision) there as JSON.
         notice_webhook_timeout: ``NOTICE_WEBHOOK_TIMEOUT``, seconds one webhook
@@ -100,6 +106,9 @@ class Settings(BaseSettings):
     )
     workflow_cache: int = Field(
         default=10_000, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
+    )
+    workflow_sandbox: bool = Field(
+        default=False, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_SANDBOX")
     )
 
     # Observability (SPEC §8): worker metrics and the log format.

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from grievance_flow.activities.classification import ClassificationActivities
 from grievance_flow.activities.deadlines import DeadlineActivities
@@ -46,6 +47,7 @@ def build_worker(
     executor: ThreadPoolExecutor,
     notifier: Notifier | None = None,
     workflow_cache: int = WORKFLOW_CACHE,
+    sandboxed: bool = True,
 ) -> Worker:
     """A worker that runs grievance workflows and their activities on ``task_queue``.
 
@@ -57,6 +59,9 @@ def build_worker(
         executor: Threads for the (synchronous) activities.
         notifier: Where notices go; by default only to the log.
         workflow_cache: How many open cases stay in memory between workflow tasks.
+        sandboxed: Run workflow code in Temporal's sandbox. True (the default)
+            for tests, where it catches a non-deterministic call; a worker
+            process follows ``GRIEVANCE_WORKFLOW_SANDBOX`` (see ``runner_for``).
     """
     classification = ClassificationActivities(domain.catalogue, engine)
     deadlines = DeadlineActivities(domain.catalogue, domain.calendar)
@@ -87,7 +92,24 @@ def build_worker(
         # Let an in-flight projection finish on shutdown rather than be cancelled
         # (it would be retried anyway; this just avoids the noise and the delay).
         graceful_shutdown_timeout=timedelta(seconds=10),
+        workflow_runner=runner_for(sandboxed=sandboxed),
     )
+
+
+def runner_for(*, sandboxed: bool) -> WorkflowRunner:
+    """Temporal's sandbox, or the plain runner.
+
+    The sandbox re-imports the workflow modules for every case it loads and
+    wraps every activation in its import and builtins guards: measured with
+    ``benchmarks/lifecycle.py``, about a quarter of a worker's CPU (README,
+    "Performance"). What it guards against is code that is not deterministic;
+    the test suite runs every workflow under it (``build_worker``'s default),
+    the recorded histories replay in it, and the workflow modules keep no
+    module state, so a worker process may run without it.
+    """
+    if sandboxed:
+        return SandboxedWorkflowRunner()
+    return UnsandboxedWorkflowRunner()
 
 
 class WorkerStoppedError(RuntimeError):
@@ -161,6 +183,7 @@ async def running_worker(
             executor=executor,
             notifier=notifier,
             workflow_cache=settings.workflow_cache,
+            sandboxed=settings.workflow_sandbox,
         )
         running = RunningWorker(worker)
         try:

@@ -52,7 +52,7 @@ class DeadlineActivities:
         return start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
 
     @activity.defn(name=ActivityName.DEADLINE.value)
-    def compute_deadline(self, request: DeadlineInput) -> StageDeadline:
+    async def compute_deadline(self, request: DeadlineInput) -> StageDeadline:
         """Compute when ``request.stage`` turns yellow, red, and escalates."""
         catalogue = self._catalogue
         try:
@@ -79,7 +79,7 @@ class DeadlineActivities:
         )
 
     @activity.defn(name=ActivityName.EXTEND_DEADLINE.value)
-    def extend_deadline(self, request: ExtendDeadlineInput) -> StageDeadline:
+    async def extend_deadline(self, request: ExtendDeadlineInput) -> StageDeadline:
         """Move a deadline on by the granted working days, counted from the current deadline."""
         current = request.deadline
         # The current deadline is 24:00 of its day (or a calendar time within it):

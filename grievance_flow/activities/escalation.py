@@ -16,7 +16,7 @@ class EscalationActivities:
         self._catalogue = catalogue
 
     @activity.defn(name=ActivityName.ESCALATION_TARGET.value)
-    def escalation_target(self, request: EscalationInput) -> EscalationTarget:
+    async def escalation_target(self, request: EscalationInput) -> EscalationTarget:
         """The parent one tier up (D→C→B→A); none at tier A, where the command centre steps in."""
         catalogue = self._catalogue
         try:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 
 import uvicorn
 
 from grievance_flow.api.app import create_app
+from grievance_flow.cli import event_loop
 from grievance_flow.cli.signals import QuietServer, serve_until, stop_on_signals
 from grievance_flow.logs import uvicorn_log_config
 from grievance_flow.settings import Settings
@@ -29,7 +29,7 @@ def run_worker_command(*, metrics_port: int | None = None) -> int:
         await run_worker(settings, stop=stop)
 
     try:
-        asyncio.run(main())
+        event_loop.run(main())
     except (WorkerStoppedError, MetricsPortError) as exc:
         # Said plainly and non-zero, so a supervisor (systemd, compose) restarts it.
         print(f"error: {exc}", file=sys.stderr)
@@ -56,5 +56,5 @@ def run_api_command(*, host: str, port: int) -> int:
         )
         await serve_until(QuietServer(config), stop)
 
-    asyncio.run(main())
+    event_loop.run(main())
     return 0

@@ -32,6 +32,7 @@ from temporalio.client import Client
 
 from grievance_flow.api.app import build_resources, create_app
 from grievance_flow.catalogue.errors import CatalogueError
+from grievance_flow.cli import event_loop
 from grievance_flow.cli.devkeys import ensure_dev_keys
 from grievance_flow.cli.devserver import DevServer, DevServerError, port_is_free
 from grievance_flow.cli.signals import ApiStartError, QuietServer, serve_until, stop_on_signals
@@ -86,7 +87,7 @@ def run_up(
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        asyncio.run(
+        event_loop.run(
             _up(
                 settings,
                 domain,

@@ -12,14 +12,19 @@ such version: a lost speculative or transient task leaves none behind.)
 A late projection of an older task never overwrites a newer one. Each
 write is a single upsert statement, so two workers projecting the same case at
 once cannot interleave a read and a write.
+
+The statements are built once per dialect and take the rows as parameters, so
+SQLAlchemy compiles each once and reuses it; a worker writes many projections
+in one transaction (:mod:`grievance_flow.store.projection_writer`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, or_, select
+from sqlalchemy import Connection, Engine, Executable, Table, and_, bindparam, or_, select
 
 from grievance_flow.store.dialect import insert_for
 from grievance_flow.store.models import CaseRecord, EventRecord
@@ -55,25 +60,34 @@ def project_case(engine: Engine, case: CaseView, events: list[Event], *, version
     Raises:
         ValueError: A datetime in ``case`` or ``events`` is naive.
     """
+    with engine.begin() as connection:
+        project_into(connection, case, events, version=version)
+
+
+def project_into(
+    connection: Connection, case: CaseView, events: list[Event], *, version: int = 0
+) -> None:
+    """:func:`project_case` inside the caller's transaction on ``connection``.
+
+    Raises:
+        ValueError: A datetime in ``case`` or ``events`` is naive.
+    """
     row = case_row(case) | {"version": version}
     event_rows = [event_row(case.id, event) | {"version": version} for event in events]
-    with engine.begin() as connection:
-        # The case first: events reference it by foreign key.
-        _upsert_case(connection, row)
-        stored = connection.execute(
-            select(_cases.c.version).where(_cases.c.id == case.id)
-        ).scalar_one()
-        if stored > version:
-            return  # a lost run's projection, arriving late: the newer run has it all
-        if event_rows:
-            _upsert_events(connection, event_rows)
-        connection.execute(
-            _events.delete().where(
-                _events.c.case_id == case.id,
-                _events.c.seq > case.last_seq,
-                _events.c.version < version,
-            )
-        )
+    statements = _statements(
+        connection.dialect.name, tuple(row), tuple(event_rows[0]) if event_rows else ()
+    )
+    # The case first: events reference it by foreign key.
+    connection.execute(statements.upsert_case, row)
+    stored = connection.execute(statements.case_version, {"case_id": case.id}).scalar_one()
+    if stored > version:
+        return  # a lost run's projection, arriving late: the newer run has it all
+    if event_rows:
+        connection.execute(statements.upsert_events, event_rows)
+    connection.execute(
+        statements.drop_lost_events,
+        {"case_id": case.id, "last_seq": case.last_seq, "version": version},
+    )
 
 
 def case_row(case: CaseView) -> dict[str, Any]:
@@ -133,33 +147,56 @@ def event_row(case_id: str, event: Event) -> dict[str, Any]:
     }
 
 
-def _upsert_case(connection: Connection, row: dict[str, Any]) -> None:
-    changed = [name for name in row if name != "id"]
-    insert = insert_for(connection.dialect.name, _cases).values(row)
-    connection.execute(
-        insert.on_conflict_do_update(
+class _Statements:
+    """The projection's four statements for one dialect and the columns it writes, built once.
+
+    An upsert sets only the columns the projection writes: a column it does not
+    know of keeps what another writer put there.
+    """
+
+    def __init__(
+        self, dialect: str, case_columns: tuple[str, ...], event_columns: tuple[str, ...]
+    ) -> None:
+        cases = insert_for(dialect, _cases)
+        self.upsert_case: Executable = cases.on_conflict_do_update(
             index_elements=[_cases.c.id],
-            set_={name: insert.excluded[name] for name in changed},
+            set_={
+                column.name: cases.excluded[column.name]
+                for column in _cases.c
+                if column.name != "id"
+            },
             # Newer state wins: a late retry of an older projection never rolls back.
             where=or_(
-                _cases.c.version < insert.excluded.version,
+                _cases.c.version < cases.excluded.version,
                 and_(
-                    _cases.c.version == insert.excluded.version,
-                    _cases.c.last_seq <= insert.excluded.last_seq,
+                    _cases.c.version == cases.excluded.version,
+                    _cases.c.last_seq <= cases.excluded.last_seq,
                 ),
             ),
         )
-    )
-
-
-def _upsert_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    insert = insert_for(connection.dialect.name, _events)
-    changed = [name for name in rows[0] if name not in ("case_id", "seq")]
-    connection.execute(
-        insert.on_conflict_do_update(
+        self.case_version: Executable = select(_cases.c.version).where(
+            _cases.c.id == bindparam("case_id")
+        )
+        events = insert_for(dialect, _events)
+        self.upsert_events: Executable = events.on_conflict_do_update(
             index_elements=[_events.c.case_id, _events.c.seq],
-            set_={name: insert.excluded[name] for name in changed},
-            where=_events.c.version < insert.excluded.version,
-        ),
-        rows,
-    )
+            set_={
+                name: events.excluded[name]
+                for name in event_columns
+                if name not in ("case_id", "seq")
+            }
+            or {"version": events.excluded.version},
+            where=_events.c.version < events.excluded.version,
+        )
+        self.drop_lost_events: Executable = _events.delete().where(
+            _events.c.case_id == bindparam("case_id"),
+            _events.c.seq > bindparam("last_seq"),
+            _events.c.version < bindparam("version"),
+        )
+
+
+@cache
+def _statements(
+    dialect: str, case_columns: tuple[str, ...], event_columns: tuple[str, ...]
+) -> _Statements:
+    return _Statements(dialect, case_columns, event_columns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,10 @@ def activities() -> DeadlineActivities:
 
 
 def compute(activities: DeadlineActivities, request: DeadlineInput) -> StageDeadline:
-    result: StageDeadline = ActivityEnvironment().run(activities.compute_deadline, request)
+    # The activity is async (pure computation, no thread); these tests are not.
+    result: StageDeadline = asyncio.run(
+        ActivityEnvironment().run(activities.compute_deadline, request)
+    )
     return result
 
 
@@ -124,9 +128,11 @@ def test_extension_counts_working_days_from_the_current_deadline(
         ),
     )
     assert clock.due_at == local(2026, 10, 1, 0, 0)  # end of Wed 30 September
-    moved: StageDeadline = ActivityEnvironment().run(
-        activities.extend_deadline,
-        ExtendDeadlineInput(case_id="c", deadline=clock, working_days=2),
+    moved: StageDeadline = asyncio.run(
+        ActivityEnvironment().run(
+            activities.extend_deadline,
+            ExtendDeadlineInput(case_id="c", deadline=clock, working_days=2),
+        )
     )
     # From the end of 30 September: Thu 8 and Fri 9 October (1–7 October are National Day).
     assert moved.due_at == local(2026, 10, 10, 0, 0)
@@ -163,9 +169,11 @@ def test_an_extension_into_2027_records_both_calendars(activities: DeadlineActiv
     assert clock.calendar_source is not None
     assert clock.calendar_source.startswith("chinese-calendar ")
     assert "holidays" not in clock.calendar_source
-    moved: StageDeadline = ActivityEnvironment().run(
-        activities.extend_deadline,
-        ExtendDeadlineInput(case_id="c", deadline=clock, working_days=10),
+    moved: StageDeadline = asyncio.run(
+        ActivityEnvironment().run(
+            activities.extend_deadline,
+            ExtendDeadlineInput(case_id="c", deadline=clock, working_days=10),
+        )
     )
     assert moved.calendar_source is not None
     first, second = moved.calendar_source.split(", ")

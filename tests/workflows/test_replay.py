@@ -58,7 +58,7 @@ async def test_history_replays_under_a_changed_calendar(
 
     # …while today's official calendar gives another deadline for the same entry.
     official = DeadlineActivities(catalogue, WorkingCalendar())
-    fresh = official.compute_deadline(
+    fresh = await official.compute_deadline(
         DeadlineInput(
             case_id=case.id,
             stage=Stage.HANDLE,
