@@ -14,16 +14,19 @@ per second and dispatches every one of them. The schedule:
   complete and recheck, each sent as soon as the previous one is answered. The
   others stay with their unit, as most cases do for days.
 
-Latency is measured from the scheduled time (so client-side queueing counts)
-and service time from the actual send (:mod:`benchmarks.load`). Every
-``--report-every`` seconds a progress line gives filed and dispatched counts,
-the dispatch rate over the last window and overall, the backlog (cases whose
-filing time has come but whose dispatch is not answered yet), followed cases
-still open, p99 file and dispatch latency in the window, and the RSS of up, its
-worker processes and the dev server. At the end: elapsed time (first scheduled
-filing to last dispatch answered), the sustained rate, whether "70,000 in ≤ 2 h"
-holds at this N (elapsed ≤ N / 9.72 s), latency tables and CPU ms per case per
-process (the followed cases included).
+Before the clock starts one unmeasured case is filed and dispatched, so that
+the workers' start-up is not counted as the day's. Latency is measured from
+the scheduled time (so client-side queueing counts) and service time from the
+actual send (:mod:`benchmarks.load`).
+
+Every ``--report-every`` seconds a progress line gives filed and dispatched
+counts, the dispatch rate over the last window and overall, the backlog (cases
+whose filing time has come but whose dispatch is not answered yet), followed
+cases still open, p99 file and dispatch latency in the window, and the RSS of
+up, its worker processes and the dev server. At the end: elapsed time (first
+scheduled filing to last dispatch answered), the sustained rate, whether "70,000
+in ≤ 2 h" holds at this N (elapsed ≤ N / 9.72 s), latency tables and CPU ms per
+case per process (the followed cases included).
 
 The default rate is 9.75/s, not 70,000 / 7,200 s = 9.72/s: at exactly 9.72 the
 schedule alone would use all of the 2 h, leaving the last dispatch no time to
@@ -107,23 +110,24 @@ class Day:
     async def case(self, index: int, slot: float) -> None:
         """File case ``index`` at ``slot``, dispatch it, and drive it on if it is followed."""
         into = (self.total, self.window)
-        case = await self.caller.call("file", None, slot, into)
-        if case is None:
+        answer = await self.caller.call("file", None, slot, into)
+        if answer.case is None:
             self.failed += 1
             return
         self.filed += 1
-        case = await self.caller.call("dispatch", case, time.perf_counter(), into)
-        if case is None:
+        # Each later call is due the moment the one before it was answered.
+        answer = await self.caller.call("dispatch", answer.case, answer.at, into)
+        if answer.case is None:
             self.failed += 1
             return
         self.dispatched += 1
-        self.last_dispatch = time.perf_counter()
+        self.last_dispatch = answer.at
         if not followed(index, self.options.follow):
             return
         self.following += 1
         for name in CALLS[2:]:
-            case = await self.caller.call(name, case, time.perf_counter(), into)
-            if case is None:
+            answer = await self.caller.call(name, answer.case, answer.at, into)
+            if answer.case is None:
                 break
         else:
             self.closed += 1
@@ -204,6 +208,11 @@ async def drive(base_url: str, keys: dict[str, Any], up_pid: int, options: DayOp
     async with client(base_url, options.connections) as http:
         await wait_healthy(http)
         day = Day(Caller(http, keys), options, up_pid)
+        # One case filed and dispatched before the clock starts, recorded nowhere:
+        # the workers' first tasks (imports, connections) are start-up, not the day.
+        warm = await day.caller.call("file", None, time.perf_counter(), [])
+        if warm.case is not None:
+            await day.caller.call("dispatch", warm.case, warm.at, [])
         t0, done, spent = await day.run()
     return report(day, t0, done, spent)
 

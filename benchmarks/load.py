@@ -35,6 +35,7 @@ class Timings:
     service: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     lag: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    sent: list[float] = field(default_factory=list)
     answered: list[float] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -43,6 +44,7 @@ class Timings:
         self.service.clear()
         self.lag.clear()
         self.errors.clear()
+        self.sent.clear()
         self.answered.clear()
 
     def count(self, names: Iterable[str] = CALLS) -> int:
@@ -54,6 +56,14 @@ class Timings:
         latency = [value for name in names for value in self.latency[name]]
         service = [value for name in names for value in self.service[name]]
         return latency, service
+
+
+@dataclass
+class Answer:
+    """One call's outcome: the case as answered (None on an error) and when the answer came."""
+
+    case: dict[str, Any] | None
+    at: float
 
 
 @dataclass
@@ -69,12 +79,14 @@ class Caller:
         case: dict[str, Any] | None,
         scheduled: float,
         into: Sequence[Timings],
-    ) -> dict[str, Any] | None:
-        """Send ``name`` (``file`` or a step of ``case``); the case as answered, None on error.
+    ) -> Answer:
+        """Send ``name`` (``file`` or a step of ``case``) and record it in each of ``into``.
 
-        Times are ``time.perf_counter()``. A non-2xx answer is counted by status,
-        a transport failure by its exception's name, a call cancelled before its
-        answer (the run ended) as ``unanswered``.
+        Times are ``time.perf_counter()``. Every answered call counts in the
+        latencies, errors included (an error is no quicker an answer for its
+        caller), and each error is counted apart as well:
+        a non-2xx answer by status, a transport failure by its exception's name, a
+        call cancelled before its answer (the run ended) as ``unanswered``.
         """
         if name == "file":
             url, body, key = "/v1/grievances", filing_body(), self.keys["hotline"]
@@ -101,13 +113,14 @@ class Caller:
             timings.latency[name].append(answered - scheduled)
             timings.service[name].append(answered - sent)
             timings.lag.append(sent - scheduled)
+            timings.sent.append(sent)
             timings.answered.append(answered)
             if failure is not None:
                 timings.errors[failure] += 1
         if failure is not None:
-            return None
-        answer: dict[str, Any] = response.json()
-        return answer
+            return Answer(None, answered)
+        case_now: dict[str, Any] = response.json()
+        return Answer(case_now, answered)
 
 
 def ms(values: list[float], fraction: float) -> str:

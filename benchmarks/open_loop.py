@@ -97,10 +97,10 @@ class OpenLoop:
         """Send call ``index`` of ``case`` due at ``slot``; queue its next step if answered."""
         into = [self.every, self.measured] if measure else [self.every]
         answer = await self.caller.call(CALLS[index], case, slot, into)
-        if answer is None:
+        if answer.case is None:
             return
         if index + 1 < len(CALLS):
-            self.ready.append((answer, index + 1))
+            self.ready.append((answer.case, index + 1))
         else:
             self.closed += 1
 
@@ -139,14 +139,17 @@ def report(loop: OpenLoop, spent: dict[str, float], start: float, end: float) ->
     """The figures of a finished run, as lines."""
     options, measured = loop.options, loop.measured
     launched = measured.count() + measured.errors["unanswered"]
+    # Rates by the moments sends and answers actually happened in the window.
+    sent = sum(1 for moment in loop.every.sent if start <= moment < end)
     answered = sum(1 for moment in loop.every.answered if start <= moment < end)
     file_latency, _ = measured.pooled(["file"])
     action_latency, _ = measured.pooled(ACTIONS)
     return [
         f"open loop: target {options.rate:.1f} actions/s for {options.duration:.0f}s "
         f"after {options.warmup:.0f}s warmup",
-        f"achieved: {launched / options.duration:.2f} actions/s launched, "
-        f"{answered / options.duration:.2f} answered/s in the window",
+        f"achieved: {sent / options.duration:.2f} actions/s sent, "
+        f"{answered / options.duration:.2f} answered/s in the window "
+        f"({launched} actions scheduled in it)",
         f"cases: {loop.filed} filed, {loop.closed} closed, "
         f"{len(loop.ready)} waiting for a slot at the end",
         *latency_table(

@@ -23,7 +23,7 @@ def test_runs_and_prints_its_figures(tmp_path: Path) -> None:
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     for figure in [
-        r"^achieved: [\d.]+ actions/s launched, [\d.]+ answered/s",
+        r"^achieved: [\d.]+ actions/s sent, [\d.]+ answered/s",
         r"^file +\d+ ",
         r"^action +\d+ ",
         *(rf"^{call} +\d+ " for call in ["dispatch", "accept", "progress", "complete", "recheck"]),
