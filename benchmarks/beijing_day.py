@@ -157,8 +157,8 @@ class Day:
             window_start, dispatched_before = time.perf_counter(), self.dispatched
             self.window.reset()
 
-    async def run(self) -> tuple[float, float, dict[str, float]]:
-        """Run the schedule to the end: (t0, all done, CPU seconds per process)."""
+    async def run(self) -> tuple[float, float, CpuSample, CpuSample]:
+        """Run the schedule to the end: its start, when all was done, CPU samples at both."""
         rate = self.options.rate
         before = CpuSample.of_tree(os.getpid())
         t0 = time.perf_counter() + 0.1
@@ -176,12 +176,14 @@ class Day:
         done = time.perf_counter()
         reporter.cancel()
         await asyncio.gather(reporter, return_exceptions=True)
-        return t0, done, CpuSample.of_tree(os.getpid()).since(before)
+        return t0, done, before, CpuSample.of_tree(os.getpid())
 
 
-def report(day: Day, t0: float, done: float, spent: dict[str, float]) -> list[str]:
+def report(day: Day, t0: float, done: float, before: CpuSample, after: CpuSample) -> list[str]:
     """The figures of a finished day, as lines."""
     options = day.options
+    pid = os.getpid()
+    core_share = (after.seconds[pid] - before.seconds[pid]) / max(done - t0, 1e-9)
     elapsed = day.last_dispatch - t0 if day.dispatched else float("inf")
     allowed = options.cases / TARGET_RATE
     holds = day.dispatched == options.cases and elapsed <= allowed
@@ -197,9 +199,9 @@ def report(day: Day, t0: float, done: float, spent: dict[str, float]) -> list[st
         f"{elapsed:.1f}s ≤ {allowed:.1f}s, all dispatched)",
         *latency_table(day.total, calls),
         errors_line(day.total),
-        lag_line(day.total),
+        lag_line(day.total, core_share),
         f"{rss_line(tree_rss(day.up_pid))} (at the end)",
-        cpu_line(spent, max(options.cases, 1)),
+        cpu_line(after.since(before), max(options.cases, 1)),
     ]
 
 
@@ -213,8 +215,8 @@ async def drive(base_url: str, keys: dict[str, Any], up_pid: int, options: DayOp
         warm = await day.caller.call("file", None, time.perf_counter(), [])
         if warm.case is not None:
             await day.caller.call("dispatch", warm.case, warm.at, [])
-        t0, done, spent = await day.run()
-    return report(day, t0, done, spent)
+        t0, done, before, after = await day.run()
+    return report(day, t0, done, before, after)
 
 
 def main() -> int:

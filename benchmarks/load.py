@@ -51,7 +51,7 @@ class Timings:
         """How many of these calls were answered (2xx or not)."""
         return sum(len(self.latency[name]) for name in names)
 
-    def pooled(self, names: Iterable[str]) -> tuple[list[float], list[float]]:
+    def pooled(self, names: Sequence[str]) -> tuple[list[float], list[float]]:
         """Latency and service times of several calls together."""
         latency = [value for name in names for value in self.latency[name]]
         service = [value for name in names for value in self.service[name]]
@@ -156,21 +156,30 @@ def errors_line(timings: Timings) -> str:
 
 
 LAG_LIMIT = 0.005
-"""Generator lag (p99) above which its own delay shows in the latencies: 5 ms."""
+"""Generator lag (p99) above which its delay shows in the latencies: 5 ms."""
+
+BUSY_LIMIT = 0.5
+"""Share of a core above which the generator's own work may be what delays it."""
 
 
-def lag_line(timings: Timings) -> str:
-    """The generator's lag quantiles and whether it kept to its schedule."""
+def lag_line(timings: Timings, core_share: float) -> str:
+    """The generator's lag quantiles, its CPU, and whether it kept to its schedule.
+
+    ``core_share`` is the generator process's CPU time over the run's wall time:
+    late sends from a generator that was mostly idle mean the machine's other
+    processes held the cores, not that the generator is the bottleneck.
+    """
     lag = timings.lag
-    verdict = (
-        "the generator kept to its schedule"
-        if lag and percentile(lag, 0.99) <= LAG_LIMIT
-        else f"WARNING: the generator lagged (p99 > {LAG_LIMIT * 1000:.0f} ms): "
-        "the latencies include its own delay"
-    )
+    if lag and percentile(lag, 0.99) <= LAG_LIMIT:
+        judged = "it kept to its schedule"
+    elif core_share > BUSY_LIMIT:
+        judged = "WARNING: it lagged and is busy, it may be the bottleneck"
+    else:
+        judged = "WARNING: it lagged though mostly idle: the cores were busy elsewhere"
     return (
         f"generator lag (send launched − scheduled): p50 {ms(lag, 0.5)} ms, "
-        f"p99 {ms(lag, 0.99)} ms, max {ms(lag, 1.0)} ms; {verdict}"
+        f"p99 {ms(lag, 0.99)} ms, max {ms(lag, 1.0)} ms; generator CPU "
+        f"{core_share:.0%} of a core; {judged}"
     )
 
 
