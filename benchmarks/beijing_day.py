@@ -64,7 +64,7 @@ from benchmarks.load import (
     ms,
     sleep_until,
 )
-from benchmarks.rss import rss_line, tree_rss
+from benchmarks.process_rss import rss_line, tree_rss
 
 DAY_CASES = 70_000
 """About a day of Beijing's 12345 cases."""

@@ -1,9 +1,9 @@
-"""The open-loop benchmark, tiny: 5 actions/s for 8 s after 2 s of warmup.
+"""The open-loop benchmark: its schedule against a fake API, and a tiny real run.
 
-Runs ``python -m benchmarks.open_loop`` as a subprocess against a real embedded
-system and checks that it exits 0 and prints its figures. It asserts no speed:
-the PASS/FAIL lines are only checked to be there. The full run is
-``python -m benchmarks.open_loop --rate 20``.
+The real run is 5 actions/s for 8 s after 2 s of warmup: ``python -m
+benchmarks.open_loop`` as a subprocess against a real embedded system, checked
+to exit 0 and print its figures. It asserts no speed: the PASS/FAIL lines are
+only checked to be there. The full run is ``python -m benchmarks.open_loop --rate 20``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from benchmarks.load import Caller
+from benchmarks.open_loop import ACTIONS, OpenLoop, OpenLoopOptions
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_every_slot_sends_one_call_and_every_sixth_files_a_case() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "case-1", "unit": "unit-a"})
+
+    keys = {"hotline": "h", "dispatcher": "d", "verifier": "v", "units": {"unit-a": "u"}}
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://api")
+    options = OpenLoopOptions(rate=600, duration=0.5, warmup=0.1)
+    async with http:
+        loop = OpenLoop(Caller(http, keys), options)
+        await loop.run()
+    assert loop.every.count() == 360  # (0.1 + 0.5) s at 600/s, each answered
+    assert loop.measured.count() == 300
+    assert loop.filed >= 360 // 6
+    assert loop.filed + sum(len(loop.every.latency[name]) for name in ACTIONS) == 360
+    assert not loop.every.errors
 
 
 def test_runs_and_prints_its_figures(tmp_path: Path) -> None:
