@@ -85,12 +85,15 @@ class CpuSample:
         return spent
 
 
-def cpu_line(spent: dict[str, float], cases: int) -> str:
-    """``CPU ms per case: name 12.3, ...`` for a :meth:`CpuSample.since` result."""
+def cpu_line(spent: dict[str, float], cases: int, *, unit: str = "case") -> str:
+    """``CPU ms per case: name 12.3, ...`` for a :meth:`CpuSample.since` result.
+
+    ``unit`` names what ``cases`` counts (``CPU ms per action: ...``).
+    """
     parts = [
         f"{name} {seconds / cases * 1000:.1f}"
         for name, seconds in sorted(spent.items(), key=lambda item: -item[1])
         if seconds > 0
     ]
     total = sum(spent.values()) / cases * 1000
-    return f"CPU ms per case: {', '.join(parts)} (total {total:.1f})"
+    return f"CPU ms per {unit}: {', '.join(parts)} (total {total:.1f})"

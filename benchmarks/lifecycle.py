@@ -56,17 +56,22 @@ async def wait_healthy(http: httpx.AsyncClient, patience: float = 120) -> None:
     raise SystemExit("the system did not become healthy")
 
 
-async def one_case(
-    http: httpx.AsyncClient, keys: dict[str, Any], latencies: dict[str, list[float]]
-) -> None:
-    """File one case and drive it to closed, timing each call."""
-    body = {
+def filing_body() -> dict[str, Any]:
+    """The hotline's body for one new case, with an external id of its own."""
+    return {
         "external_id": f"BENCH-{uuid.uuid4().hex}",
         "channel": "phone",
         "reporter": {"name": "测试", "phone": "13800000000"},
         "description": "小区楼顶有人私搭乱建，在天台上盖了一间铁皮房",
         "location": {"address": "湖滨路1号", "grid": "grid-1"},
     }
+
+
+async def one_case(
+    http: httpx.AsyncClient, keys: dict[str, Any], latencies: dict[str, list[float]]
+) -> None:
+    """File one case and drive it to closed, timing each call."""
+    body = filing_body()
     auth = {"Authorization": f"Bearer {keys['hotline']}"}
     started = time.perf_counter()
     response = await http.post("/v1/grievances", json=body, headers=auth)
