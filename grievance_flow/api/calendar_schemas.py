@@ -59,7 +59,7 @@ class CalendarCoveragePublic(BaseModel):
         )
 
 
-def calendar_today(resources: ResourcesDep) -> date:
+async def calendar_today(resources: ResourcesDep) -> date:
     """Today in the catalogue's time zone; tests override this dependency to fix the date."""
     return local_today(resources.domain.catalogue.timezone_info)
 

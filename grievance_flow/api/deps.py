@@ -29,7 +29,12 @@ class ApiResources:
     keyring: KeyRing
 
 
-def _resources(request: Request) -> ApiResources:
+# Every dependency here is ``async def``, though none awaits: FastAPI runs a
+# plain ``def`` dependency in its thread pool, and those hops (four or five per
+# request) were about two fifths of the API's CPU under load (README, "Performance").
+
+
+async def _resources(request: Request) -> ApiResources:
     resources: ApiResources = request.app.state.resources
     return resources
 
@@ -54,15 +59,15 @@ async def _current_actor(
 CurrentActor = Annotated[Actor, Depends(_current_actor)]
 
 
-def _gateway(resources: ResourcesDep) -> CaseGateway:
+async def _gateway(resources: ResourcesDep) -> CaseGateway:
     return resources.gateway
 
 
-def _catalogue(resources: ResourcesDep) -> Catalogue:
+async def _catalogue(resources: ResourcesDep) -> Catalogue:
     return resources.domain.catalogue
 
 
-def _engine(resources: ResourcesDep) -> Engine:
+async def _engine(resources: ResourcesDep) -> Engine:
     return resources.engine
 
 

@@ -80,7 +80,8 @@ class ApiMetrics:
         return generate_latest(self.registry)
 
 
-def _metrics(request: Request) -> ApiMetrics:
+async def _metrics(request: Request) -> ApiMetrics:
+    # async: a plain def dependency would be run in the thread pool (see deps.py).
     metrics: ApiMetrics = request.app.state.metrics
     return metrics
 
