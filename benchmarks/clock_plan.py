@@ -10,8 +10,10 @@ Two ways to set the clocks (``benchmarks.clocks``):
   ``step`` seconds up in steps of ``step`` seconds, each with an SLA class of
   its own whose classify clock is that long. When the benchmark files case
   ``i`` of ``N``, ``t`` seconds after filing began, it gives the case the
-  ``category_hint`` whose clock is ``target(i) − t`` (rounded to a step), where
-  ``target(i) = first_due + S·i/N``. The classifier suggests the hinted
+  ``category_hint`` whose clock is ``target(i) − t − lag`` (rounded to a step),
+  where ``target(i) = first_due + S·i/N`` and ``lag`` is the recent filing
+  latency (the clock starts when the case enters classify, just before the
+  filing is answered). The classifier suggests the hinted
   category (nothing in the texts matches any other), the classify clock runs by
   the suggested category's class, so case ``i`` falls due at ``target(i)``
   whatever the filing speed: the N due times are spread evenly over S seconds,

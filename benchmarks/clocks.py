@@ -16,9 +16,9 @@ case falls due:
   expected filing time (``--filing-minutes``; by default N / 20 cases/s). The
   catalogue has one category per classify clock length in whole seconds and
   each case is filed with the ``category_hint`` whose clock ends at its target
-  (``benchmarks/clock_plan.py``), so filing speed does not move the due times,
-  and no warning fires before F: filing and clocks do not compete unless
-  filing overruns F. The planned warn/due/escalate times are printed relative
+  (allowing for the recent filing latency; ``benchmarks/clock_plan.py``), so
+  filing speed does not move the due times, and no warning fires before F:
+  filing and clocks do not compete unless filing overruns F. The planned warn/due/escalate times are printed relative
   to the end of filing, so the load the run produced is on the page.
 
 Meanwhile the RSS of each process of up's tree (API, each worker, dev server)
@@ -28,12 +28,12 @@ timeout passed), prints how late each step fired against its planned time
 case), CPU ms per case per process, PASS/FAIL against issue 10's targets
 (each worker ≤ 1 GB, dev server ≤ 1 GB, p99 lateness ≤ 2 s per step; 1 GB =
 10⁹ bytes), and the workers' sticky-cache metrics (size, hits, misses, forced
-evictions, workflow tasks), scraped from ``GRIEVANCE_METRICS_PORT``; then stops the
-system with SIGTERM. ``--workflow-cache C`` sets ``GRIEVANCE_WORKFLOW_CACHE``:
+evictions, workflow tasks), scraped from ``GRIEVANCE_METRICS_PORT``; then stops
+the system with SIGTERM. ``--workflow-cache C`` sets ``GRIEVANCE_WORKFLOW_CACHE``:
 with C below N, cases are evicted and replayed, which the metrics, the
 lateness and the CPU figures show.
 
-    .venv/bin/python -m benchmarks.clocks --cases 20000 --spread-minutes 30
+    .venv/bin/python -m benchmarks.clocks --cases 20000 --spread-minutes 30 --filing-minutes 20
     .venv/bin/python -m benchmarks.clocks --cases 300 --spread-minutes 3 --workflow-cache 100
     .venv/bin/python -m benchmarks.clocks --cases 200 --classify-minutes 1 --escalate-minutes 1
 """
@@ -53,11 +53,10 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -84,6 +83,9 @@ STEPS: tuple[tuple[str, str], ...] = (
 )
 """Each SLA event type and the deadline field it is planned for."""
 
+LAG_WEIGHT = 0.1
+"""Weight of the newest filing latency in :attr:`SpreadHint.lag`."""
+
 FILING_RATE_GUESS = 20.0
 """Cases per second assumed when ``--filing-minutes`` is not given."""
 
@@ -108,8 +110,15 @@ DESCRIPTIONS = [
 
 ADDRESSES = ["湖滨路12号", "东园小区3号楼", "岭南大街88号", "松林路5号院", "东湖商业街17号"]
 
-Hint = Callable[[int, float], str | None]
-"""The ``category_hint`` for case ``number`` filed ``elapsed`` s after filing began."""
+
+class Hint(Protocol):
+    """Chooses each case's ``category_hint``, and learns how long a filing takes."""
+
+    def __call__(self, number: int, elapsed: float) -> str | None:
+        """The hint for case ``number`` filed ``elapsed`` s after filing began."""
+
+    def observe(self, latency: float) -> None:
+        """One filing attempt was answered ``latency`` s after it was sent."""
 
 
 # --- filing ---------------------------------------------------------------------------
@@ -130,9 +139,15 @@ class Filing:
     began: float = 0.0
 
 
-def no_hint(_number: int, _elapsed: float) -> str | None:
+class NoHint:
     """File without a hint: the catalogue's default class sets the clock."""
-    return None
+
+    def __call__(self, number: int, elapsed: float) -> str | None:
+        """None, whatever the case."""
+        return None
+
+    def observe(self, latency: float) -> None:
+        """Nothing to learn."""
 
 
 async def file_one(
@@ -142,7 +157,7 @@ async def file_one(
     number: int,
     filing: Filing,
     patience: float,
-    hint: Hint = no_hint,
+    hint: Hint | None = None,
 ) -> None:
     """File case ``number`` like a hotline client would.
 
@@ -162,6 +177,7 @@ async def file_one(
             "grid": GRIDS[number // len(DESCRIPTIONS) % len(GRIDS)],
         },
     }
+    hint = hint or NoHint()
     auth = {"Authorization": f"Bearer {key}"}
     started = time.perf_counter()  # a retried case's latency includes its failed attempts
     backoff = 1.0
@@ -170,6 +186,7 @@ async def file_one(
         category = hint(number, time.perf_counter() - filing.began)
         if category is not None:
             body["category_hint"] = category
+        sent = time.perf_counter()
         try:
             response = await http.post("/v1/grievances", json=body, headers=auth)
         except httpx.TransportError as exc:
@@ -178,6 +195,7 @@ async def file_one(
             filing.retries[type(exc).__name__] += 1
         else:
             if response.status_code < 500 or give_up:
+                hint.observe(time.perf_counter() - sent)
                 break
             filing.retries[str(response.status_code)] += 1
         await asyncio.sleep(backoff)
@@ -200,7 +218,7 @@ async def file_cases(
     cases: int,
     concurrency: int,
     patience: float,
-    hint: Hint = no_hint,
+    hint: Hint | None = None,
 ) -> tuple[Filing, str]:
     """File ``cases`` cases, ``concurrency`` at a time; returns the cost and the run tag."""
     filing, run = Filing(), uuid.uuid4().hex[:8]
@@ -244,20 +262,32 @@ def quarter_rates(filing: Filing) -> str:
 
 @dataclass
 class SpreadHint:
-    """Hints for a :class:`SpreadPlan`: each case's clock ends at its target time."""
+    """Hints for a :class:`SpreadPlan`: each case's clock ends at its target time.
+
+    The clock starts when the workflow enters classify, shortly before the
+    filing is answered, not when the request is sent: the hint allows for the
+    recent filing latency (a moving average), so that queueing in a busy
+    system does not push every due time late by its wait.
+    """
 
     plan: SpreadPlan
     clamped: set[int] = field(default_factory=set)
     """Cases filed after their target: they got the shortest clock instead."""
+    lag: float = 0.0
+    """Moving average of the filing latency, seconds."""
 
     def __call__(self, number: int, elapsed: float) -> str:
         """The hint for case ``number`` filed ``elapsed`` s after filing began."""
-        clock, clamped = self.plan.clock_for(number, elapsed)
+        clock, clamped = self.plan.clock_for(number, elapsed + self.lag)
         if clamped:
             self.clamped.add(number)
         else:
             self.clamped.discard(number)
         return self.plan.category(clock)
+
+    def observe(self, latency: float) -> None:
+        """Fold one answered attempt's latency into :attr:`lag`."""
+        self.lag += LAG_WEIGHT * (latency - self.lag)
 
 
 # --- the read model ---------------------------------------------------------------------
@@ -404,6 +434,9 @@ class Memory:
             )
             lines.append(f"{label:<24} {cells}")
         workers = [role for role in roles if rss.is_worker(role)] or [rss.UP]
+        if len(workers) > 1:  # each holds its share of the cases: the sum is per case
+            grown = sum(self.open.get(role, 0) - self.idle.get(role, 0) for role in workers)
+            lines.append(f"{'KiB/case, all workers':<24} {grown / cases:>{width}.1f}")
         limit = f"1 GB ({rss.mib(RSS_LIMIT_KIB)} MiB)"
         for role in [*workers, rss.DEV_SERVER]:
             peak = self.peaks.get(role, 0)
@@ -502,7 +535,7 @@ async def measure(
     keys = json.loads((Path(data_dir) / "dev-keys.json").read_text("utf-8"))
     db_path = Path(data_dir) / "readmodel.db"
     sampler = rss.RssSampler(system.pid)
-    hint: Hint = no_hint if setup.plan is None else SpreadHint(setup.plan)
+    hint: Hint = NoHint() if setup.plan is None else SpreadHint(setup.plan)
     limits = httpx.Limits(max_connections=args.concurrency * 2)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
         await wait_healthy(http)

@@ -15,7 +15,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.clock_plan import SpreadPlan
+from benchmarks.clocks import SpreadHint
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_spread_hint_allows_for_the_filing_latency() -> None:
+    hint = SpreadHint(SpreadPlan(cases=4, spread=40, filing=16))
+    assert hint(1, 0.0) == "bench.clock-00030"
+    for _ in range(100):
+        hint.observe(5.0)
+    assert hint(1, 0.0) == "bench.clock-00025"
+    assert hint(0, 30.0) == "bench.clock-00001"
+    assert hint.clamped == {0}
 
 
 def test_a_tiny_spread_run_prints_its_figures(tmp_path: Path) -> None:
