@@ -18,8 +18,9 @@ case falls due:
   each case is filed with the ``category_hint`` whose clock ends at its target
   (allowing for the recent filing latency; ``benchmarks/clock_plan.py``), so
   filing speed does not move the due times, and no warning fires before F:
-  filing and clocks do not compete unless filing overruns F. The planned warn/due/escalate times are printed relative
-  to the end of filing, so the load the run produced is on the page.
+  filing and clocks do not compete unless filing overruns F. The planned
+  warn/due/escalate times are printed relative to the end of filing, so the
+  load the run produced is on the page.
 
 Meanwhile the RSS of each process of up's tree (API, each worker, dev server)
 is sampled and their CPU time read. Once every case has escalated (or the
