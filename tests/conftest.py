@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow import search_attributes
 from grievance_flow.binaries import temporal_cli, temporal_test_server
+from grievance_flow.payloads import DATA_CONVERTER
 from grievance_flow.search_attribute_registration import register
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from tests.databases import (
@@ -31,7 +32,8 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     that upserts one it does not know: they are added through its operator service.
     """
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server())
+        test_server_existing_path=str(temporal_test_server()),
+        data_converter=DATA_CONVERTER,
     )
     try:
         await register(env.client)
@@ -47,6 +49,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(temporal_cli()),
         search_attributes=search_attributes.ALL,
         dev_server_log_level="error",
+        data_converter=DATA_CONVERTER,
     )
     try:
         yield env

@@ -15,8 +15,8 @@ from typing import Any
 
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
-from temporalio.converter import DataConverter
 
+from grievance_flow.payloads import DATA_CONVERTER
 from grievance_flow.workflows.contracts import FileGrievanceInput
 
 WORKFLOW_TYPE = "GrievanceWorkflow"
@@ -104,7 +104,7 @@ def case_id_of(first: HistoryEvent) -> str | None:
     if not payloads:
         return None
     try:
-        intake = DataConverter.default.payload_converter.from_payload(
+        intake = DATA_CONVERTER.payload_converter.from_payload(
             payloads[0], FileGrievanceInput
         )
     except Exception:  # a damaged input: the replay will say so; the id stays unknown

@@ -15,6 +15,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.worker import Interceptor, Replayer
 from temporalio.workflow import NondeterminismError
 
+from grievance_flow.payloads import DATA_CONVERTER
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 
 # Core failures arrive as a Rust debug dump; the human sentence is its message field.
@@ -37,6 +38,7 @@ def grievance_replayer(*, interceptors: Sequence[Interceptor] = ()) -> Replayer:
         workflows=[GrievanceWorkflow],
         interceptors=interceptors,
         runtime=_quiet_runtime(),
+        data_converter=DATA_CONVERTER,
     )
 
 

@@ -21,6 +21,7 @@ from temporalio.api.workflowservice.v1 import UpdateNamespaceRequest
 from temporalio.client import Client
 
 from grievance_flow.binaries import temporal_cli
+from grievance_flow.payloads import DATA_CONVERTER
 from grievance_flow.search_attribute_registration import dev_server_flags
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class DevServer:
 
         async def answers() -> None:
             nonlocal client
-            client = await Client.connect(self.address)
+            client = await Client.connect(self.address, data_converter=DATA_CONVERTER)
             if not await client.service_client.check_health():
                 raise DevServerError("the frontend is not serving yet")
 

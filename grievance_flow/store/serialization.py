@@ -23,8 +23,9 @@ from grievance_flow.workflows.contracts import CaseView, Event
 def to_jsonable(value: Any) -> Any:
     """Return ``value`` as plain JSON data.
 
-    Dataclasses become dicts of their fields, enums their values, datetimes ISO
-    8601 strings in UTC; dicts, lists and tuples are converted element-wise.
+    Dataclasses become dicts of their fields (in field order), enums their
+    values, datetimes ISO 8601 strings in UTC; dicts (keys sorted), lists and
+    tuples are converted element-wise.
 
     Raises:
         ValueError: A datetime is naive (its instant would be a guess).
@@ -42,7 +43,11 @@ def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
-        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+        # Keys sorted: a stored document is the same whichever data converter
+        # delivered the case (the SDK's default one sorts every mapping, the
+        # pydantic one keeps insertion order), so a rebuild matches the live rows.
+        plain = {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+        return dict(sorted(plain.items()))
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     raise TypeError(f"cannot store a {type(value).__name__} as JSON")

@@ -57,6 +57,9 @@ async def own_server() -> AsyncIterator[WorkflowEnvironment]:
 
     A rebuild re-projects every grievance on the server; on the shared one it
     would also bring in other tests' cases, which this read model never had.
+    Its client keeps the SDK's default data converter on purpose: the cases
+    are projected as a worker from before ``grievance_flow.payloads`` did, and
+    the rebuild (on the pydantic converter) must still give the same rows.
     """
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()),
