@@ -104,9 +104,7 @@ def case_id_of(first: HistoryEvent) -> str | None:
     if not payloads:
         return None
     try:
-        intake = DATA_CONVERTER.payload_converter.from_payload(
-            payloads[0], FileGrievanceInput
-        )
+        intake = DATA_CONVERTER.payload_converter.from_payload(payloads[0], FileGrievanceInput)
     except Exception:  # a damaged input: the replay will say so; the id stays unknown
         return None
     return intake.case_id if isinstance(intake, FileGrievanceInput) else None
