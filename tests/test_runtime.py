@@ -11,6 +11,7 @@ from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow import runtime
+from grievance_flow.payloads import DATA_CONVERTER
 from grievance_flow.settings import Settings
 
 
@@ -68,6 +69,7 @@ async def test_connect_passes_the_tls_and_the_api_key(
         "namespace": "grievance.a1b2c",
         "tls": runtime.temporal_tls(settings),
         "api_key": "the-api-key",
+        "data_converter": DATA_CONVERTER,
     }
 
 
