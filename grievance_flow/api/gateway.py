@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -165,12 +166,24 @@ class CaseGateway:
                 id once per workflow and answers a repeat with the first result.
         """
         handle = self._client.get_workflow_handle(case_id)
+        # Without the client's key, one of our own: a retry below must be
+        # recognised by Temporal as the same update.
+        update_id = update_id or f"{action.value}-{uuid.uuid4()}"
         try:
-            result: CaseView = await self._confirmed(
-                handle.execute_update(action.value, command, id=update_id, result_type=CaseView),
-                f"No worker confirmed '{action.value}' on '{case_id}' in time; it may still be "
-                "applied, so read the case before trying again.",
-            )
+            for attempt in range(1, LOST_UPDATE_ATTEMPTS + 1):
+                try:
+                    result: CaseView = await self._confirmed(
+                        handle.execute_update(
+                            action.value, command, id=update_id, result_type=CaseView
+                        ),
+                        f"No worker confirmed '{action.value}' on '{case_id}' in time; it may "
+                        "still be applied, so read the case before trying again.",
+                    )
+                    break
+                except RPCError as exc:
+                    if attempt == LOST_UPDATE_ATTEMPTS or not _lost_with_its_task(exc):
+                        raise
+                    await asyncio.sleep(0.05 * attempt)
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:
                 raise
@@ -212,3 +225,21 @@ class CaseGateway:
             )
         )
         return CasePage(items=items, total=total)
+
+
+LOST_UPDATE_ATTEMPTS = 3
+"""Tries of an update whose workflow task the server threw away (see ``_lost_with_its_task``)."""
+
+
+def _lost_with_its_task(exc: RPCError) -> bool:
+    """Whether Temporal dropped the update because the task carrying it failed.
+
+    The usual cause is harmless: the update closed the case in the same task
+    in which a signal arrived (a merged duplicate telling its target), so the
+    server refused the completion ("UnhandledCommand") and with it the update,
+    which was never applied. Sent again under the same update id, it runs in
+    the next task, after the signal.
+    """
+    return (
+        exc.status is RPCStatusCode.FAILED_PRECONDITION and "workflow task failure" in exc.message
+    )
