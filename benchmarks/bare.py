@@ -143,7 +143,7 @@ def dev_server(data_dir: Path) -> Iterator[DevServer]:
         server.stop()
 
 
-def measure_bare(cases: int, concurrency: int, tmp_root: str | None) -> BareResult:
+def measure_bare(cases: int, concurrency: int, tmp_root: Path | None) -> BareResult:
     """Start a fresh dev server under ``tmp_root``, run the bare load, stop it."""
     with (
         tempfile.TemporaryDirectory(prefix="grievance-bare-", dir=tmp_root) as data_dir,
@@ -157,7 +157,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=300)
-    parser.add_argument("--tmp-root", default=None)
+    parser.add_argument("--tmp-root", type=Path, default=None)
     args = parser.parse_args()
     result = measure_bare(args.cases, args.concurrency, args.tmp_root)
     print(

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cpu import CpuSample, cpu_line
-from benchmarks.embedded import embedded_system
+from benchmarks.embedded import add_system_arguments, embedded_system
 from benchmarks.lifecycle import wait_healthy
 from benchmarks.load import (
     CALLS,
@@ -228,15 +228,7 @@ def main() -> int:
     parser.add_argument(
         "--follow", type=float, default=0.1, help="fraction of cases driven on to closed"
     )
-    parser.add_argument(
-        "--tmp-root", type=Path, default=None, help="where the data dir goes (e.g. /dev/shm)"
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="up --workers N (default: up's own, one worker process per spare core)",
-    )
+    add_system_arguments(parser)
     parser.add_argument(
         "--report-every", type=float, default=60.0, help="seconds between progress lines"
     )

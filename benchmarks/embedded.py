@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -142,3 +143,17 @@ def embedded_system(
             f"grievance up exited with {code} after SIGTERM "
             f"({time.perf_counter() - stopping:.1f}s to stop)"
         )
+
+
+def add_system_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--tmp-root`` and ``--workers``: where a benchmark's system runs, and its layout."""
+    parser.add_argument(
+        "--tmp-root", type=Path, default=None, help="where the data dir goes (e.g. /dev/shm)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="up --workers N (default: up's own, one worker process per spare core; "
+        "0 runs the worker in up's process)",
+    )

@@ -32,7 +32,7 @@ import httpx
 
 from benchmarks.bare import measure_bare
 from benchmarks.cpu import CpuSample, cpu_line
-from benchmarks.embedded import embedded_system
+from benchmarks.embedded import add_system_arguments, embedded_system
 
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("dispatch", "dispatcher", {"category": "build.illegal-construction"}),
@@ -137,16 +137,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument(
-        "--tmp-root", default=None, help="where the temporary data dir goes (e.g. /dev/shm)"
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="up --workers N (default: up's own, one worker process per spare core; "
-        "0 runs the worker in up's process)",
-    )
+    add_system_arguments(parser)
     parser.add_argument(
         "--baseline",
         action="store_true",

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cpu import CpuSample, cpu_line
-from benchmarks.embedded import embedded_system
+from benchmarks.embedded import add_system_arguments, embedded_system
 from benchmarks.lifecycle import wait_healthy
 from benchmarks.load import (
     CALLS,
@@ -187,15 +187,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="actions per second in total")
     parser.add_argument("--duration", type=float, default=120.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds first")
-    parser.add_argument(
-        "--tmp-root", type=Path, default=None, help="where the data dir goes (e.g. /dev/shm)"
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="up --workers N (default: up's own, one worker process per spare core)",
-    )
+    add_system_arguments(parser)
     parser.add_argument(
         "--connections", type=int, default=500, help="HTTP connections the client may open"
     )

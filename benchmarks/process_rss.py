@@ -6,20 +6,8 @@ names it shares so that the CPU and RSS lines of a benchmark line up.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from benchmarks.cpu import children, command_name
-
-
-def rss_kib(pid: int) -> int | None:
-    """VmRSS of ``pid`` in KiB, or None once the process is gone (or is a zombie)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return None
+from benchmarks.rss import rss_kib
 
 
 def tree_rss(root: int) -> dict[str, list[int]]:

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 from benchmarks.cpu import command_name
-from benchmarks.process_rss import rss_kib, rss_line, tree_rss
+from benchmarks.process_rss import rss_line, tree_rss
+from benchmarks.rss import rss_kib
 
 
 def test_a_tree_holds_this_process_and_its_children() -> None:
