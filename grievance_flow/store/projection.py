@@ -160,11 +160,7 @@ class _Statements:
         cases = insert_for(dialect, _cases)
         self.upsert_case: Executable = cases.on_conflict_do_update(
             index_elements=[_cases.c.id],
-            set_={
-                column.name: cases.excluded[column.name]
-                for column in _cases.c
-                if column.name != "id"
-            },
+            set_={name: cases.excluded[name] for name in case_columns if name != "id"},
             # Newer state wins: a late retry of an older projection never rolls back.
             where=or_(
                 _cases.c.version < cases.excluded.version,
