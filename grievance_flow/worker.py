@@ -34,8 +34,12 @@ log = logging.getLogger(__name__)
 ACTIVITY_THREADS = 16
 """Activities are synchronous (SQLAlchemy, calendar); they run on this many threads."""
 
-WORKFLOW_CACHE = 10_000
-"""Default number of cached open cases (``GRIEVANCE_WORKFLOW_CACHE``)."""
+WORKFLOW_CACHE = 5_000
+"""Default number of cached open cases (``GRIEVANCE_WORKFLOW_CACHE``).
+
+About 150 KiB each (``benchmarks/case_memory.py``), so a full cache stays
+under 1 GB a worker; a case outside it is replayed when its next task comes.
+"""
 
 
 def build_worker(
@@ -85,9 +89,9 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         # A case outside the cache is replayed from its whole history on its next
-        # task (a timer firing, an action). Measured (benchmarks/clocks.py): about
-        # 190 KiB per cached case, and escalations under load fire far closer to
-        # plan with every open case cached than with the SDK default of 1,000.
+        # task (a timer firing, an action): CPU, where a cached case costs memory
+        # (benchmarks/case_memory.py, benchmarks/clocks.py; README, "SLA clocks
+        # under load").
         max_cached_workflows=workflow_cache,
         # Let an in-flight projection finish on shutdown rather than be cancelled
         # (it would be retried anyway; this just avoids the noise and the delay).
