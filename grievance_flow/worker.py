@@ -21,6 +21,7 @@ from grievance_flow.activities.escalation import EscalationActivities
 from grievance_flow.activities.handover import NoticeHandover
 from grievance_flow.activities.notices import NoticeActivities
 from grievance_flow.activities.projection import ProjectionActivities
+from grievance_flow.heap import freeze_start_up
 from grievance_flow.notify.channels import LogChannel
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
@@ -219,6 +220,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
             client, domain=domain, engine=engine, settings=settings, notifier=notifier
         ) as worker:
             log.info("worker polling %s on %s", settings.task_queue, settings.temporal_address)
+            # Built and connected: what exists now lives as long as the process.
+            freeze_start_up()
             await _first_of(stop.wait(), worker.failed())
     finally:
         engine.dispose()

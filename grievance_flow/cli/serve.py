@@ -54,7 +54,7 @@ def run_api_command(*, host: str, port: int) -> int:
             log_level="info",
             log_config=uvicorn_log_config(settings.log_format),
         )
-        await serve_until(QuietServer(config), stop)
+        await serve_until(QuietServer(config, freeze_heap=True), stop)
 
     event_loop.run(main())
     return 0

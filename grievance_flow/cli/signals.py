@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Awaitable, Generator, Iterable
 from contextlib import contextmanager
 
 import uvicorn
+
+from grievance_flow.heap import freeze_start_up
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -26,7 +29,22 @@ class QuietServer(uvicorn.Server):
     Plain uvicorn re-raises the signal it caught after shutting down, which
     would end the process with a signal status instead of exit 0, and before
     the worker and the dev server have been stopped.
+
+    With ``freeze_heap`` (a process's own API, not a test's), the heap is frozen
+    once the server has started (:func:`grievance_flow.heap.freeze_start_up`):
+    the application, its lifespan's resources and, in ``grievance up --workers
+    0``, the worker started before it are built by then.
     """
+
+    def __init__(self, config: uvicorn.Config, *, freeze_heap: bool = False) -> None:
+        super().__init__(config)
+        self._freeze_heap = freeze_heap
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start as uvicorn does; then, once started, freeze the start-up heap if asked to."""
+        await super().startup(sockets)
+        if self._freeze_heap and self.started:
+            freeze_start_up()
 
     @contextmanager
     def capture_signals(self) -> Generator[None, None, None]:

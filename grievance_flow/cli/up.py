@@ -144,7 +144,8 @@ async def _up(
                 # A request waiting on a dead half would otherwise hold the stop up
                 # for its whole 20 s; a cut request is retried by its client.
                 timeout_graceful_shutdown=STOP_REQUESTS_PATIENCE,
-            )
+            ),
+            freeze_heap=True,
         )
         supervisor = DevServerSupervisor(server, client)
         try:

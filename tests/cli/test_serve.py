@@ -64,3 +64,6 @@ async def test_worker_and_api_run_alone(
         command.send(signal.SIGTERM)
     worker_code, api_code = await asyncio.gather(worker.wait(), api.wait())
     assert (worker_code, api_code) == (0, 0), f"{worker.describe()}\n{api.describe()}"
+    # Both froze their start-up heap once ready (grievance_flow.heap).
+    for command in (worker, api):
+        assert "start-up heap frozen" in command.stderr(), command.describe()

@@ -154,3 +154,5 @@ async def test_workers_0_runs_the_worker_in_the_api_process(
     assert worker_children(up.pid) == []
     up.send(signal.SIGINT)
     assert await up.wait() == 0, up.describe()
+    # Once, when the API had started: the worker beside it was built by then.
+    assert up.stderr().count("start-up heap frozen") == 1, up.describe()
