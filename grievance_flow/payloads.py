@@ -13,7 +13,7 @@ replays them), and a client on the default converter still reads its payloads.
 "Once" is per converter, and the worker makes a payload converter for every
 workflow instance it loads (``payload_converter_class()``): with the SDK's
 ``PydanticPayloadConverter`` every cached case built and kept its own
-validators for every type it decoded, about 40 KiB a case and a few
+validators for every type it decoded, about 70 KiB of RSS a case and a few
 milliseconds of schema building each time a case was loaded or replayed
 (``benchmarks/case_memory.py``). Ours hands every instance one JSON converter
 per process, so each type's validator is built once.

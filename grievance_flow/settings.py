@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NOTICE_DELIVERY_WINDOW"),
     )
     workflow_cache: int = Field(
-        default=5_000, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
+        default=3_500, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
     )
     workflow_sandbox: bool = Field(
         default=False, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_SANDBOX")

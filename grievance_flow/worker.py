@@ -35,11 +35,13 @@ log = logging.getLogger(__name__)
 ACTIVITY_THREADS = 16
 """Activities are synchronous (SQLAlchemy, calendar); they run on this many threads."""
 
-WORKFLOW_CACHE = 5_000
+WORKFLOW_CACHE = 3_500
 """Default number of cached open cases (``GRIEVANCE_WORKFLOW_CACHE``).
 
-About 150 KiB each (``benchmarks/case_memory.py``), so a full cache stays
-under 1 GB a worker; a case outside it is replayed when its next task comes.
+About 150 KiB each once filed (``benchmarks/case_memory.py``) and up to about
+200 KiB once its clocks have fired; 20,000 open cases through this cache
+peaked at 876 MiB (``benchmarks/clocks.py``), under issue 10's 1 GB a worker.
+A case outside it is replayed when its next task comes.
 """
 
 
