@@ -25,7 +25,6 @@ import gc
 import os
 import tempfile
 import tracemalloc
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
+from benchmarks.intakes import waiting_intake
 from benchmarks.rss import rss_kib
 from grievance_flow import search_attributes
 from grievance_flow.binaries import temporal_cli
@@ -40,33 +40,14 @@ from grievance_flow.payloads import DATA_CONVERTER
 from grievance_flow.runtime import load_domain
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from grievance_flow.worker import build_worker
-from grievance_flow.workflows.contracts import (
-    Actor,
-    FileGrievanceInput,
-    Location,
-    Reporter,
-    Role,
-    case_id_for,
-)
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 
 TASK_QUEUE = "case-memory"
-TEXT = "隔壁工地夜间施工噪音很大，吵得人睡不着"
-"""A clear complaint of a category that waits for a dispatcher: it stays in classify."""
 
 
 async def file_case(client: Client) -> None:
     """File one case and wait until its intake is recorded."""
-    external = f"MEM-{uuid.uuid4().hex[:12]}"
-    intake = FileGrievanceInput(
-        case_id=case_id_for(external),
-        external_id=external,
-        channel="phone",
-        reporter=Reporter(name="测试", phone="13800000000"),
-        description=TEXT,
-        location=Location(address="测试路1号", grid="grid-1"),
-        filed_by=Actor(Role.HOTLINE),
-    )
+    intake = waiting_intake("MEM")
     start = WithStartWorkflowOperation(
         GrievanceWorkflow.run,
         intake,

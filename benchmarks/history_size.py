@@ -40,6 +40,7 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from benchmarks.intakes import waiting_intake
 from grievance_flow.binaries import temporal_test_server
 from grievance_flow.catalogue.loader import parse_catalogue, read_catalogue_data
 from grievance_flow.deadlines.calendar import WorkingCalendar
@@ -56,16 +57,12 @@ from grievance_flow.workflows.contracts import (
     CompleteInput,
     CompletionResult,
     DispatchInput,
-    FileGrievanceInput,
-    Location,
     MergeInput,
     ProgressInput,
     RecheckInput,
-    Reporter,
     Role,
     Satisfaction,
     WithdrawInput,
-    case_id_for,
 )
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 
@@ -75,7 +72,6 @@ HOTLINE = Actor(Role.HOTLINE)
 DISPATCHER = Actor(Role.DISPATCHER)
 VERIFIER = Actor(Role.VERIFIER)
 UNIT = "grid-1"
-TEXT = "隔壁工地夜间施工噪音很大，吵得人睡不着"
 """Of a category a dispatcher dispatches: the case waits in classify."""
 CONCURRENCY = 20
 """Duplicates filed and merged at a time."""
@@ -190,16 +186,7 @@ class Bench:
 
     async def file(self) -> Handle:
         """File a case that waits in classify."""
-        external = f"H-{uuid.uuid4().hex[:12]}"
-        grievance = FileGrievanceInput(
-            case_id=case_id_for(external),
-            external_id=external,
-            channel="phone",
-            reporter=Reporter(name="测试", phone="13800000000"),
-            description=TEXT,
-            location=Location(address="测试路1号", grid=UNIT),
-            filed_by=HOTLINE,
-        )
+        grievance = waiting_intake("H", grid=UNIT)
         handle = await self.client.start_workflow(
             GrievanceWorkflow.run, grievance, id=grievance.case_id, task_queue=self.task_queue
         )
