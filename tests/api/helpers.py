@@ -70,3 +70,23 @@ async def listed(api: Api, who: Role | str, expect_id: str, **params: Any) -> di
             return page
         await asyncio.sleep(0.05)
     raise AssertionError(f"{expect_id} never appeared in the list {params}")
+
+
+async def notice_kinds(api: Api, who: Role | str, case_id: str, expect: list[str]) -> list[str]:
+    """The kinds of a case's notices, waiting briefly for ``expect`` to arrive.
+
+    A notice reaches the read model through the case's notice hand-over, a
+    separate delivery workflow, so it can land a moment after the action that
+    raised it has answered.
+    """
+    kinds: list[str] = []
+    for _ in range(100):
+        response = await api.http.get(
+            "/v1/notices", params={"case_id": case_id}, headers=api.as_(who)
+        )
+        assert response.status_code == 200, response.text
+        kinds = [notice["kind"] for notice in response.json()["items"]]
+        if kinds == expect:
+            return kinds
+        await asyncio.sleep(0.05)
+    return kinds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grievance_flow.workflows.contracts import Role
 from tests.api.conftest import Api
-from tests.api.helpers import act, dispatched_case, file_case, handled_case
+from tests.api.helpers import act, dispatched_case, file_case, handled_case, notice_kinds
 from tests.builders import VENDING_TEXT
 
 
@@ -64,10 +64,7 @@ async def test_whistle_summons_units_that_then_see_and_report_in(api: Api) -> No
     await act(
         api, case["id"], "complete", "dept-hs", {"result": "resolved", "note": "x"}, expect=403
     )
-    notices = await api.http.get(
-        "/v1/notices", params={"case_id": case["id"]}, headers=api.as_("dept-hs")
-    )
-    assert [n["kind"] for n in notices.json()["items"]] == ["summons"]
+    assert await notice_kinds(api, "dept-hs", case["id"], ["summons"]) == ["summons"]
     await act(api, case["id"], "withdraw", Role.HOTLINE, {"reason": "test done"})
 
 

@@ -22,7 +22,7 @@ from grievance_flow.deadlines.calendar import WorkingCalendar
 from grievance_flow.runtime import Domain
 from grievance_flow.workflows.contracts import Role
 from tests.api.conftest import Api, running_api
-from tests.api.helpers import act, file_case
+from tests.api.helpers import act, file_case, notice_kinds
 
 SLA_STEPS = ["sla_warning", "sla_overdue", "chased", "escalated", "supervised"]
 
@@ -129,10 +129,8 @@ async def test_extension_through_the_api(fast_api: Api) -> None:
         headers=fast_api.as_(Role.DISPATCHER),
     )
     assert again.status_code == 409 and "No extension request" in again.json()["detail"]
-    notices = await fast_api.http.get(
-        "/v1/notices", params={"case_id": case["id"]}, headers=fast_api.as_("grid-1")
-    )
-    assert [n["kind"] for n in notices.json()["items"]] == ["extension_decision"]
+    kinds = await notice_kinds(fast_api, "grid-1", case["id"], ["extension_decision"])
+    assert kinds == ["extension_decision"]
     await act(fast_api, case["id"], "withdraw", Role.HOTLINE, {"reason": "test done"})
 
 
