@@ -75,7 +75,7 @@ def build_worker(
     projection = ProjectionActivities(engine)
     notices = NoticeActivities(engine, notifier or Notifier([LogChannel()]))
     escalation = EscalationActivities(domain.catalogue)
-    handover = NoticeHandover(client)
+    handover = NoticeHandover(client, notices)
     return Worker(
         client,
         task_queue=task_queue,

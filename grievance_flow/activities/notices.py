@@ -58,6 +58,27 @@ class NoticeActivities:
         self._notifier = notifier
         self._clock = clock
 
+    @property
+    def in_process(self) -> bool:
+        """True when every channel delivers in this process (``Notifier.in_process``)."""
+        return self._notifier.in_process
+
+    def deliver_here(self, notice: Notice) -> None:
+        """Deliver ``notice`` at once and record it ``delivered``, in one statement.
+
+        For a notifier whose channels are all in-process (``in_process``), from
+        the hand-over: nothing to wait on, so no delivery workflow. A notice
+        already stored (a retried hand-over) is marked delivered unless final.
+
+        Raises:
+            DeliveryError: A channel did not take it; nothing was recorded, and
+                the caller hands it to a delivery workflow, which retries.
+        """
+        self._notifier.deliver(notice)
+        now = self._clock()
+        if not record_notice(self._engine, notice, delivered_at=now):
+            mark_delivered(self._engine, notice.id, now)
+
     @activity.defn(name=ActivityName.SEND_NOTICE.value)
     def send_notice(self, notice: Notice) -> None:
         """Record ``notice`` (idempotent), try to deliver it once, record the outcome.

@@ -39,6 +39,12 @@ class DeliveryError(RuntimeError):
 class Channel(Protocol):
     """One way a notice leaves the system (a log line, a webhook, later SMS...)."""
 
+    in_process: bool
+    """True when delivering cannot wait on anything outside this process (a log
+    line): a case's hand-over may then deliver at once instead of starting a
+    delivery workflow (``activities/handover.py``). False for anything that
+    talks to a receiver, which may be slow or down."""
+
     def deliver(self, notice: Notice) -> None:
         """Hand ``notice`` over, or raise if it was not taken.
 
@@ -55,6 +61,8 @@ class Channel(Protocol):
 
 class LogChannel:
     """Writes one log line per notice: always on, so every notice leaves a trace."""
+
+    in_process = True
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._log = logger or log

@@ -40,6 +40,11 @@ class Notifier:
         """How long after it was due a notice is still retried (``NOTICE_DELIVERY_WINDOW``)."""
         return self._delivery_window
 
+    @property
+    def in_process(self) -> bool:
+        """True when every channel delivers without waiting on a receiver (see ``Channel``)."""
+        return all(channel.in_process for channel in self._channels)
+
     def deliver(self, notice: Notice) -> None:
         """Hand ``notice`` to every channel; the first failure stops and propagates.
 

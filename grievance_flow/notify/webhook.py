@@ -25,6 +25,8 @@ class WebhookChannel:
     since a retried activity may post it again.
     """
 
+    in_process = False
+
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         """Deliver to ``url``, waiting at most ``timeout`` seconds per attempt.
 

@@ -60,8 +60,12 @@ class NoticeDelivery:
     delivered_at: datetime | None
 
 
-def record_notice(engine: Engine, notice: Notice) -> bool:
+def record_notice(engine: Engine, notice: Notice, *, delivered_at: datetime | None = None) -> bool:
     """Store ``notice`` unless a notice with its id is already stored.
+
+    With ``delivered_at``, it is stored as already ``delivered`` then, after
+    one attempt: what a hand-over that delivered it in-process records in one
+    statement. A copy already stored is left as it was either way.
 
     Returns:
         True if this call stored it, False if it was already there (the stored
@@ -85,6 +89,13 @@ def record_notice(engine: Engine, notice: Notice) -> bool:
         "status": DeliveryStatus.PENDING.value,
         "attempts": 0,
     }
+    if delivered_at is not None:
+        row |= {
+            "delivered_at": delivered_at,
+            "status": DeliveryStatus.DELIVERED.value,
+            "attempts": 1,
+            "last_attempt_at": delivered_at,
+        }
     # Insert-or-ignore in one statement: two attempts of the same activity (a
     # retry racing a slow first try) must not both insert or both fail.
     # RETURNING says whether this statement inserted; rowcount is not reliable

@@ -243,6 +243,8 @@ def test_a_retry_after_delivery_sends_nothing_more(engine: Engine) -> None:
 class Broken:
     """A channel with a bug."""
 
+    in_process = True
+
     def deliver(self, notice: Notice) -> None:
         raise KeyError(notice.message)
 

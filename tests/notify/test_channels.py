@@ -137,6 +137,8 @@ def test_the_log_channel_writes_one_line(caplog: pytest.LogCaptureFixture) -> No
 class Recorder:
     """A channel that records, or fails when told to."""
 
+    in_process = False
+
     def __init__(self, name: str, calls: list[str], *, fail: bool = False) -> None:
         self.name, self.calls, self.fail = name, calls, fail
 

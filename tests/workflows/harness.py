@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from grievance_flow.activities.handover import DELIVERED_HERE_PREFIX
 from grievance_flow.catalogue.loader import parse_catalogue, read_catalogue_data
 from grievance_flow.deadlines.calendar import WorkingCalendar
 from grievance_flow.runtime import Domain
@@ -94,6 +95,8 @@ class Harness:
         """
         for handle in self.filed:
             for delivery in await handed_over(handle):
+                if delivery.startswith(DELIVERED_HERE_PREFIX):
+                    continue  # no workflow: the hand-over delivered it
                 with contextlib.suppress(Exception):  # failed or terminated: gone too
                     await asyncio.wait_for(
                         self.client.get_workflow_handle(delivery).result(), patience
@@ -101,7 +104,11 @@ class Harness:
 
 
 async def handed_over(handle: Handle) -> list[str]:
-    """The ids of the notice deliveries a case started (recorded as local activity results)."""
+    """What each of a case's notice hand-overs answered (recorded as local activity results).
+
+    A delivery workflow's id (``notices-…``), or ``delivered-here:…`` where the
+    hand-over delivered the batch itself.
+    """
     history = await handle.fetch_history()
     found = []
     for event in history.events:
@@ -109,7 +116,7 @@ async def handed_over(handle: Handle) -> list[str]:
             continue
         for payloads in event.marker_recorded_event_attributes.details.values():
             for payload in payloads.payloads:
-                if payload.data.startswith(b'"notices-'):
+                if payload.data.startswith((b'"notices-', b'"' + DELIVERED_HERE_PREFIX.encode())):
                     found.append(json.loads(payload.data))
     return found
 
