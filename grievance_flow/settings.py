@@ -49,6 +49,13 @@ class Settings(BaseSettings):
         notice_delivery_window: ``NOTICE_DELIVERY_WINDOW`` (seconds, or an ISO
             8601 duration such as ``PT6H``), how long after it was due a notice
             is retried before it is marked ``failed``; at most 24 hours.
+        webhook_timeout: ``WEBHOOK_TIMEOUT``, seconds one webhook attempt to a
+            subscriber (SPEC §10) may take.
+        webhook_delivery_window: ``WEBHOOK_DELIVERY_WINDOW`` (seconds or ISO 8601),
+            how long a subscriber's message is retried before it is ``failed``.
+        webhook_allowed_hosts: ``WEBHOOK_ALLOWED_HOSTS``, a comma list of the
+            hosts subscriber URLs may name (``*.example.cn`` for a domain's
+            hosts); unset, any host, loopback and private addresses included.
         metrics_port: ``GRIEVANCE_METRICS_PORT``; when set, a worker serves
             Prometheus metrics (the Temporal SDK's and the SLA clocks') on it.
         metrics_host: ``GRIEVANCE_METRICS_HOST``, the address that port binds
@@ -104,6 +111,17 @@ class Settings(BaseSettings):
         le=timedelta(hours=24),
         validation_alias=AliasChoices("NOTICE_DELIVERY_WINDOW"),
     )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, validation_alias=AliasChoices("WEBHOOK_TIMEOUT")
+    )
+    webhook_delivery_window: timedelta = Field(
+        default=timedelta(hours=24),
+        gt=timedelta(0),
+        validation_alias=AliasChoices("WEBHOOK_DELIVERY_WINDOW"),
+    )
+    webhook_allowed_hosts: str | None = Field(
+        default=None, validation_alias=AliasChoices("WEBHOOK_ALLOWED_HOSTS")
+    )
     workflow_cache: int = Field(
         default=3_500, ge=1, validation_alias=AliasChoices("GRIEVANCE_WORKFLOW_CACHE")
     )
@@ -134,7 +152,7 @@ class Settings(BaseSettings):
             raise ValueError("set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together, or neither")
         return key
 
-    @field_validator("notice_delivery_window", mode="before")
+    @field_validator("notice_delivery_window", "webhook_delivery_window", mode="before")
     @classmethod
     def _seconds(cls, value: object) -> object:
         """Read a plain number (``"3600"``, from the environment) as seconds."""

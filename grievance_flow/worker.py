@@ -21,6 +21,7 @@ from grievance_flow.activities.escalation import EscalationActivities
 from grievance_flow.activities.handover import NoticeHandover
 from grievance_flow.activities.notices import NoticeActivities
 from grievance_flow.activities.projection import ProjectionActivities
+from grievance_flow.activities.webhooks import WebhookDrain
 from grievance_flow.heap import freeze_start_up
 from grievance_flow.notify.channels import LogChannel
 from grievance_flow.notify.notifier import Notifier, build_notifier
@@ -29,6 +30,7 @@ from grievance_flow.settings import Settings
 from grievance_flow.telemetry import install_runtime
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 from grievance_flow.workflows.notice_delivery import NoticeDeliveryWorkflow
+from grievance_flow.workflows.webhook_delivery import WebhookSubscriberWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ def build_worker(
     notifier: Notifier | None = None,
     workflow_cache: int = WORKFLOW_CACHE,
     sandboxed: bool = True,
+    webhooks: WebhookDrain | None = None,
 ) -> Worker:
     """A worker that runs grievance workflows and their activities on ``task_queue``.
 
@@ -66,6 +69,8 @@ def build_worker(
         executor: Threads for the (synchronous) activities.
         notifier: Where notices go; by default only to the log.
         workflow_cache: How many open cases stay in memory between workflow tasks.
+        webhooks: How subscribers' outboxes are drained (SPEC §10); by default
+            with a 24-hour window and 10-second attempts.
         sandboxed: Run workflow code in Temporal's sandbox. True (the default)
             for tests, where it catches a non-deterministic call; a worker
             process follows ``GRIEVANCE_WORKFLOW_SANDBOX`` (see ``runner_for``).
@@ -76,10 +81,11 @@ def build_worker(
     notices = NoticeActivities(engine, notifier or Notifier([LogChannel()]))
     escalation = EscalationActivities(domain.catalogue)
     handover = NoticeHandover(client, notices)
+    drain = webhooks or WebhookDrain(engine)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[GrievanceWorkflow, NoticeDeliveryWorkflow],
+        workflows=[GrievanceWorkflow, NoticeDeliveryWorkflow, WebhookSubscriberWorkflow],
         activities=[
             classification.suggest_category,
             deadlines.compute_deadline,
@@ -88,6 +94,7 @@ def build_worker(
             projection.project_case,
             notices.send_notice,
             handover.hand_over_notices,
+            drain.drain_webhooks,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -191,6 +198,9 @@ async def running_worker(
             notifier=notifier,
             workflow_cache=settings.workflow_cache,
             sandboxed=settings.workflow_sandbox,
+            webhooks=WebhookDrain(
+                engine, window=settings.webhook_delivery_window, timeout=settings.webhook_timeout
+            ),
         )
         running = RunningWorker(worker)
         try:

@@ -20,7 +20,16 @@ from grievance_flow.api.errors import install_error_handlers
 from grievance_flow.api.gateway import CaseGateway
 from grievance_flow.api.keyring import KeyRing
 from grievance_flow.api.metrics import ApiMetrics, RequestMetrics
-from grievance_flow.api.routes import actions, catalogue, grievances, health, history, notices
+from grievance_flow.api.routes import (
+    actions,
+    catalogue,
+    grievances,
+    health,
+    history,
+    notices,
+    open311,
+    webhooks,
+)
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
 from grievance_flow.settings import Settings
 
@@ -35,15 +44,28 @@ Errors are `{"error": Name, "detail": sentence}`.
 
 
 def build_resources(
-    client: Client, engine: Engine, domain: Domain, *, task_queue: str
+    client: Client,
+    engine: Engine,
+    domain: Domain,
+    *,
+    task_queue: str,
+    webhook_allowed_hosts: str | None = None,
 ) -> ApiResources:
-    """Bundle already-created resources for :func:`create_app`."""
+    """Bundle already-created resources for :func:`create_app`.
+
+    ``webhook_allowed_hosts`` is ``WEBHOOK_ALLOWED_HOSTS``: a comma list of host
+    patterns subscriber URLs must match; None or empty, any host.
+    """
+    hosts = tuple(
+        part.strip().lower() for part in (webhook_allowed_hosts or "").split(",") if part.strip()
+    )
     return ApiResources(
         client=client,
         engine=engine,
         domain=domain,
         gateway=CaseGateway(client, engine, task_queue=task_queue),
         keyring=KeyRing(engine),
+        webhook_allowed_hosts=hosts or None,
     )
 
 
@@ -68,7 +90,13 @@ def create_app(
         domain = load_domain(config.catalogue, config.calendar_overrides)
         engine = open_database(config)
         client = await connect_temporal(config)
-        app.state.resources = build_resources(client, engine, domain, task_queue=config.task_queue)
+        app.state.resources = build_resources(
+            client,
+            engine,
+            domain,
+            task_queue=config.task_queue,
+            webhook_allowed_hosts=config.webhook_allowed_hosts,
+        )
         try:
             yield
         finally:
@@ -94,4 +122,6 @@ def create_app(
     app.include_router(actions.router)
     app.include_router(catalogue.router)
     app.include_router(notices.router)
+    app.include_router(webhooks.router)
+    app.mount(open311.PREFIX, open311.build_open311_app(app))
     return app

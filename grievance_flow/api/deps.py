@@ -27,6 +27,8 @@ class ApiResources:
     domain: Domain
     gateway: CaseGateway
     keyring: KeyRing
+    webhook_allowed_hosts: tuple[str, ...] | None = None
+    """``WEBHOOK_ALLOWED_HOSTS`` as patterns (``*.example.cn``); None: any host."""
 
 
 # Every dependency here is ``async def``, though none awaits: FastAPI runs a

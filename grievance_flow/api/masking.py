@@ -17,6 +17,19 @@ def mask_phone(phone: str) -> str:
     return "*" * len(phone)
 
 
+def mask_email(email: str) -> str:
+    """Keep the first letter and the domain: ``wang.li@example.cn`` → ``w***@example.cn``."""
+    local, at, domain = email.partition("@")
+    return f"{local[:1]}***{at}{domain}" if at else "***"
+
+
+def email_for(role: Role, email: str | None) -> str | None:
+    """The e-mail address as ``role`` may see it (like the phone)."""
+    if email is None or role in PHONE_READERS:
+        return email
+    return mask_email(email)
+
+
 def phone_for(role: Role, phone: str) -> str:
     """The phone number as ``role`` may see it."""
     return phone if role in PHONE_READERS else mask_phone(phone)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from grievance_flow.api.masking import phone_for
+from grievance_flow.api.masking import email_for, phone_for
 from grievance_flow.api.schemas import (
     ActorPublic,
     CasePublic,
@@ -47,7 +47,9 @@ def present_case(case: CaseView, reader: Actor, now: datetime) -> CasePublic:
         unit=case.unit,
         co_units=list(case.co_units),
         reporter=ReporterPublic(
-            name=case.reporter.name, phone=phone_for(reader.role, case.reporter.phone)
+            name=case.reporter.name,
+            phone=phone_for(reader.role, case.reporter.phone),
+            email=email_for(reader.role, case.reporter.email),
         ),
         description=case.description,
         location=LocationPublic(
@@ -89,6 +91,7 @@ def present_case(case: CaseView, reader: Actor, now: datetime) -> CasePublic:
         reported_in=list(case.reported_in),
         merged_into=case.merged_into,
         merged_cases=list(case.merged_cases),
+        attributes=dict(case.attributes),
         outcome=case.outcome,
         created_at=case.created_at,
         updated_at=case.updated_at,

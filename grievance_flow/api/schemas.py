@@ -127,6 +127,15 @@ class RequiredNoteBody(_Body):
     note: Text
 
 
+class SupplementBody(_Body):
+    """``supplement``: what the reporter added when calling again, and any new attachments."""
+
+    note: Text
+    attachments: list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
 class CompleteBody(_Body):
     """``complete``: the result, what was done, and optional evidence URLs."""
 
@@ -190,10 +199,11 @@ class ActorPublic(BaseModel):
 
 
 class ReporterPublic(BaseModel):
-    """The reporter; ``phone`` is masked unless the reader's role may see it."""
+    """The reporter; ``phone`` and ``email`` are masked unless the reader's role may see them."""
 
     name: str
     phone: str
+    email: str | None = None
 
 
 class LocationPublic(BaseModel):
@@ -258,6 +268,10 @@ class CasePublic(BaseModel):
     reported_in: list[str]
     merged_into: str | None
     merged_cases: list[str]
+    attributes: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Answers to the category's Open311 attributes (beside the grid), by code.",
+    )
     outcome: Outcome | None
     created_at: datetime
     updated_at: datetime

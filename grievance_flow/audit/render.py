@@ -166,4 +166,5 @@ _DESCRIBERS: dict[EventType, Callable[[Mapping[str, Any]], str]] = {
     EventType.SUPERVISED: _keys("note", "clock"),
     EventType.WITHDRAWN: _keys("reason"),
     EventType.CLOSED: _keys("outcome"),
+    EventType.SUPPLEMENTED: _keys("note", "attachments", "source", "reference", "reported_status"),
 }

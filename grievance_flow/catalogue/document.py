@@ -33,8 +33,11 @@ from pydantic import (
 
 from grievance_flow.catalogue.model import (
     TERRITORIAL,
+    AttributeType,
+    AttributeValue,
     CalendarOverrides,
     Category,
+    CategoryAttribute,
     Duration,
     DurationUnit,
     SlaClass,
@@ -151,6 +154,54 @@ class SlaClassEntry(Entry):
         return SlaClass(name=name, **dict(self))
 
 
+GRID_ATTRIBUTE = "grid"
+"""Every category's own Open311 attribute (the D-tier unit); no category declares it."""
+
+
+class AttributeValueEntry(Entry):
+    """A choice of a list attribute."""
+
+    key: Identifier
+    name: Text
+
+
+class CategoryAttributeEntry(Entry):
+    """A question asked when filing in the category (an Open311 service attribute)."""
+
+    code: Identifier
+    description: Text
+    datatype: Annotated[AttributeType, Strict(False)]
+    required: bool = False
+    datatype_description: Text | None = None
+    values: list[AttributeValueEntry] = Field(
+        [], description="The choices; required for (and only for) the list datatypes"
+    )
+
+    @model_validator(mode="after")
+    def _values_fit_the_type(self) -> CategoryAttributeEntry:
+        if self.code == GRID_ATTRIBUTE:
+            raise ValueError(f"{GRID_ATTRIBUTE!r} is every category's own attribute")
+        if self.datatype.is_list and not self.values:
+            raise ValueError(f"a {self.datatype.value} attribute needs values")
+        if not self.datatype.is_list and self.values:
+            raise ValueError(f"a {self.datatype.value} attribute takes no values")
+        keys = [value.key for value in self.values]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"duplicate value keys in {keys}")
+        return self
+
+    def to_attribute(self) -> CategoryAttribute:
+        """The attribute this entry defines."""
+        return CategoryAttribute(
+            code=self.code,
+            description=self.description,
+            datatype=self.datatype,
+            required=self.required,
+            datatype_description=self.datatype_description,
+            values=tuple(AttributeValue(key=v.key, name=v.name) for v in self.values),
+        )
+
+
 class CategoryEntry(Entry):
     """A dispatch category; its code doubles as the Open311 service_code."""
 
@@ -164,10 +215,27 @@ class CategoryEntry(Entry):
     sla: Identifier = Field(description="An SLA class name")
     keywords: list[Text] = []
     auto_dispatch: bool = False
+    attributes: list[CategoryAttributeEntry] = Field(
+        [], description="Open311 attributes asked beside the grid"
+    )
+
+    @field_validator("attributes")
+    @classmethod
+    def _unique_codes(cls, value: list[CategoryAttributeEntry]) -> list[CategoryAttributeEntry]:
+        codes = [attribute.code for attribute in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"duplicate attribute codes in {codes}")
+        return value
 
     def to_category(self) -> Category:
         """The category this entry defines."""
-        return Category(**{**dict(self), "keywords": tuple(k.strip() for k in self.keywords)})
+        return Category(
+            **{
+                **dict(self),
+                "keywords": tuple(k.strip() for k in self.keywords),
+                "attributes": tuple(a.to_attribute() for a in self.attributes),
+            }
+        )
 
 
 class PolicyEntry(Entry):

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from grievance_flow.catalogue.model import SLA_STAGES, Catalogue, UnitKind
+from grievance_flow.catalogue.model import (
+    SLA_STAGES,
+    Catalogue,
+    Category,
+    CategoryAttribute,
+    UnitKind,
+)
 
 
 def to_data(catalogue: Catalogue) -> dict[str, Any]:
@@ -31,19 +37,7 @@ def to_data(catalogue: Catalogue) -> dict[str, Any]:
             name: {stage: sla.for_stage(stage).to_data() for stage in SLA_STAGES}
             for name, sla in catalogue.sla_classes.items()
         },
-        "categories": [
-            {
-                "code": c.code,
-                "name": c.name,
-                "group": c.group,
-                "tier": c.tier.value,
-                "owner": c.owner,
-                "sla": c.sla,
-                "keywords": list(c.keywords),
-                "auto_dispatch": c.auto_dispatch,
-            }
-            for c in catalogue.categories.values()
-        ],
+        "categories": [_category(c) for c in catalogue.categories.values()],
         "policy": {
             "warn_at": policy.warn_at,
             "escalate_after": policy.escalate_after.to_data(),
@@ -61,3 +55,33 @@ def to_data(catalogue: Catalogue) -> dict[str, Any]:
             "workdays": sorted(d.isoformat() for d in overrides.workdays),
         }
     return data
+
+
+def _category(category: Category) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "code": category.code,
+        "name": category.name,
+        "group": category.group,
+        "tier": category.tier.value,
+        "owner": category.owner,
+        "sla": category.sla,
+        "keywords": list(category.keywords),
+        "auto_dispatch": category.auto_dispatch,
+    }
+    if category.attributes:
+        entry["attributes"] = [_attribute(a) for a in category.attributes]
+    return entry
+
+
+def _attribute(attribute: CategoryAttribute) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "code": attribute.code,
+        "description": attribute.description,
+        "datatype": attribute.datatype.value,
+        "required": attribute.required,
+    }
+    if attribute.datatype_description is not None:
+        entry["datatype_description"] = attribute.datatype_description
+    if attribute.values:
+        entry["values"] = [{"key": v.key, "name": v.name} for v in attribute.values]
+    return entry

@@ -160,6 +160,52 @@ class SlaClass:
         return duration
 
 
+class AttributeType(StrEnum):
+    """An Open311 service attribute's ``datatype`` (GeoReport v2)."""
+
+    STRING = "string"
+    NUMBER = "number"
+    DATETIME = "datetime"
+    TEXT = "text"
+    SINGLEVALUELIST = "singlevaluelist"
+    MULTIVALUELIST = "multivaluelist"
+
+    @property
+    def is_list(self) -> bool:
+        """True for the two list types, whose answers must be among the ``values``."""
+        return self in (AttributeType.SINGLEVALUELIST, AttributeType.MULTIVALUELIST)
+
+
+@dataclass(frozen=True)
+class AttributeValue:
+    """One choice of a list attribute: ``key`` is sent, ``name`` is shown."""
+
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CategoryAttribute:
+    """A question the reporter answers when filing in this category (Open311 attribute).
+
+    Attributes:
+        code: The attribute's code, e.g. ``pipe_size`` (``grid`` is every
+            category's own and may not be declared).
+        description: The question, e.g. ``管径``.
+        datatype: The kind of answer.
+        required: Whether a filing must answer it.
+        datatype_description: A hint on the format, if any.
+        values: The choices of a list attribute (none for the other types).
+    """
+
+    code: str
+    description: str
+    datatype: AttributeType
+    required: bool = False
+    datatype_description: str | None = None
+    values: tuple[AttributeValue, ...] = ()
+
+
 @dataclass(frozen=True)
 class Category:
     """A dispatch category; ``code`` doubles as the Open311 ``service_code``.
@@ -173,6 +219,7 @@ class Category:
         sla: The SLA class name.
         keywords: Phrases the classifier looks for in the description.
         auto_dispatch: Whether a confident suggestion may be dispatched unattended.
+        attributes: What a filing in it is asked beside the grid (Open311).
     """
 
     code: str
@@ -183,6 +230,7 @@ class Category:
     sla: str
     keywords: tuple[str, ...] = ()
     auto_dispatch: bool = False
+    attributes: tuple[CategoryAttribute, ...] = ()
 
     @property
     def is_territorial(self) -> bool:

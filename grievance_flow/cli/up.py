@@ -133,7 +133,13 @@ async def _up(
         )
         engine = open_database(settings)
         keys_path = ensure_dev_keys(settings.data_dir, engine, domain.catalogue)
-        resources = build_resources(client, engine, domain, task_queue=settings.task_queue)
+        resources = build_resources(
+            client,
+            engine,
+            domain,
+            task_queue=settings.task_queue,
+            webhook_allowed_hosts=settings.webhook_allowed_hosts,
+        )
         api = QuietServer(
             uvicorn.Config(
                 create_app(resources=resources),

@@ -85,7 +85,7 @@ class EventRecord(SQLModel, table=True):
     case_id: str = Field(primary_key=True)
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     type: str
-    at: datetime = Field(sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
     actor_role: str
     actor_unit: str | None = None
     stage: str
@@ -150,3 +150,54 @@ class ApiKey(SQLModel, table=True):
     unit: str | None = None
     label: str = ""
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """A subscriber to case events (SPEC §10); ``secret`` signs what it is sent.
+
+    The secret is stored as issued because signing needs it (it is shown to the
+    admin once). A deleted subscription keeps its row, ``deleted_at`` set, so
+    its deliveries stay listable; nothing more is sent to it.
+    """
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: str = Field(primary_key=True)
+    url: str = Field(sa_type=sa.Text)
+    events: list[str] | None = Field(default=None, sa_type=JSONType)
+    """The event types it wants (``dispatched``...); None: every public one."""
+    event_filter: str | None = Field(default=None, sa_type=sa.Text)
+    """``events`` as ``,a,b,`` for a portable SQL match; None: every public one."""
+    secret: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One case event to one subscriber: its message and how sending it went.
+
+    Written (``pending``) in the same transaction as the event's projection,
+    so no event is lost between the two; sent in ``seq`` order per case by the
+    subscriber's delivery workflow. ``pending``/``retrying`` → ``delivered`` or
+    ``failed`` (final until retried by hand).
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.Index("ix_webhook_deliveries_due", "subscription_id", "status", "next_attempt_at"),
+    )
+
+    subscription_id: str = Field(primary_key=True)
+    case_id: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    type: str
+    payload: dict[str, Any] = Field(sa_type=JSONType)
+    status: str = Field(default="pending")
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    window_started_at: datetime = Field(sa_type=UTCDateTime)
+    """When its retry window (24 h) began: enqueued, or retried by hand."""
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)

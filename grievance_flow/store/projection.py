@@ -20,7 +20,7 @@ in one transaction (:mod:`grievance_flow.store.projection_writer`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -29,6 +29,8 @@ from sqlalchemy import Connection, Engine, Executable, Table, and_, bindparam, o
 from grievance_flow.store.dialect import insert_for
 from grievance_flow.store.models import CaseRecord, EventRecord
 from grievance_flow.store.serialization import case_to_dict, event_to_dict
+from grievance_flow.store.webhooks import enqueue_into
+from grievance_flow.webhooks.messages import is_public, message
 from grievance_flow.workflows.contracts import CaseView, Event, Stage, Status
 
 _cases: Table = CaseRecord.__table__  # type: ignore[attr-defined]
@@ -84,6 +86,14 @@ def project_into(
         return  # a lost run's projection, arriving late: the newer run has it all
     if event_rows:
         connection.execute(statements.upsert_events, event_rows)
+        # The webhook outbox, in the same transaction: no event recorded here
+        # can miss its subscribers, and none is queued without being recorded.
+        public = [event for event in events if is_public(event)]
+        enqueue_into(
+            connection,
+            [(case.id, event.seq, event.type.value, message(case, event)) for event in public],
+            datetime.now(UTC),
+        )
     connection.execute(
         statements.drop_lost_events,
         {"case_id": case.id, "last_seq": case.last_seq, "version": version},

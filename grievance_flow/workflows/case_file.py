@@ -61,6 +61,7 @@ class CaseFile:
             updated_at=now,
             closed_at=None,
             last_seq=0,
+            attributes=dict(intake.attributes),
         )
         self.events: list[Event] = []
         self.clock_entries = 0

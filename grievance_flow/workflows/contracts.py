@@ -36,6 +36,7 @@ class ActivityName(StrEnum):
     EXTEND_DEADLINE = "extend_deadline"
     SEND_NOTICE = "send_notice"
     HAND_OVER_NOTICES = "hand_over_notices"
+    DRAIN_WEBHOOKS = "drain_webhooks"
 
 
 class Stage(StrEnum):
@@ -90,6 +91,7 @@ class Action(StrEnum):
     ARBITRATE = "arbitrate"
     WHISTLE = "whistle"
     REPORT_IN = "report-in"
+    SUPPLEMENT = "supplement"
 
 
 class EventType(StrEnum):
@@ -120,6 +122,17 @@ class EventType(StrEnum):
     CLOSED = "closed"
     SUMMONS_CLOSED = "summons_closed"
     """Summoned units' report-in clocks stopped without a report-in (the case escalated)."""
+    SUPPLEMENTED = "supplemented"
+    """The reporter called again about the open case (追加诉求); the hotline recorded it."""
+
+
+INTERNAL_EVENT_TYPES: frozenset[EventType] = frozenset({EventType.SUMMONS_CLOSED})
+"""Bookkeeping events that stay inside: not sent to webhooks nor listed by Open311."""
+
+PUBLIC_EVENT_TYPES: tuple[EventType, ...] = tuple(
+    event_type for event_type in EventType if event_type not in INTERNAL_EVENT_TYPES
+)
+"""SPEC §4's event types and ``supplemented``: what Open311 updates and webhooks carry."""
 
 
 class CompletionResult(StrEnum):
@@ -166,10 +179,14 @@ SYSTEM = Actor(role=Role.SYSTEM)
 
 @dataclass
 class Reporter:
-    """The citizen who raised the grievance. The phone is masked by the API per role."""
+    """The citizen who raised the grievance. Phone and e-mail are masked by the API per role.
+
+    Open311 filings may leave any of them empty: a citizen may report anonymously.
+    """
 
     name: str
     phone: str
+    email: str | None = None
 
 
 @dataclass
@@ -196,6 +213,8 @@ class FileGrievanceInput:
     category_hint: str | None = None
     urgent: bool = False
     attachments: list[str] = field(default_factory=list)
+    attributes: dict[str, str | list[str]] = field(default_factory=dict)
+    """Answers to the category's Open311 attributes beside the grid, by code."""
 
 
 @dataclass
@@ -333,6 +352,8 @@ class NoticeKind(StrEnum):
     """并单办结: a case closed that had duplicates; their reporters are to be told."""
     SUPERVISION = "supervision"
     """督办: the command centre put the case under supervision; the unit holding it is told."""
+    SUPPLEMENT = "supplement"
+    """追加诉求: the reporter called again about the case; the unit holding it is told."""
 
 
 @dataclass
@@ -410,6 +431,8 @@ class CaseView:
     """For a duplicate closed by merge: the case it was merged into."""
     merged_cases: list[str] = field(default_factory=list)
     """For a target: the duplicates merged into it."""
+    attributes: dict[str, str | list[str]] = field(default_factory=dict)
+    """Answers to the category's Open311 attributes, as filed (``FileGrievanceInput``)."""
 
 
 @dataclass
@@ -499,6 +522,24 @@ class SuperviseInput:
 
     actor: Actor
     note: str
+
+
+@dataclass
+class SupplementInput:
+    """The hotline records the reporter's further call about the open case (追加诉求).
+
+    ``source`` and ``reference`` say where it came from when not the hotline's
+    own desk: ``open311`` and the client's ``update_id``, for example.
+    ``reported_status`` is the status that client gave (FixMyStreet's citizen
+    may say ``FIXED``); it is recorded, never applied: a verifier decides.
+    """
+
+    actor: Actor
+    note: str
+    attachments: list[str] = field(default_factory=list)
+    source: str | None = None
+    reference: str | None = None
+    reported_status: str | None = None
 
 
 @dataclass
@@ -621,3 +662,20 @@ class NoticeBatch:
     """
 
     notices: list[Notice]
+
+
+@dataclass
+class WebhookSubscriberInput:
+    """Workflow input of ``WebhookSubscriber``, and its drain activity's: whose outbox."""
+
+    subscription_id: str
+    runs: int = 0
+    """Drain runs done in earlier runs of the workflow (it continues as new)."""
+
+
+@dataclass
+class DrainResult:
+    """What one drain run did: messages sent, and whether the subscription is gone."""
+
+    ended: bool
+    sent: int = 0

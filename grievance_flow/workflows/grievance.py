@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         SuggestInput,
         Suggestion,
         SuperviseInput,
+        SupplementInput,
         TimelinePage,
         TimelineQuery,
         WithdrawInput,
@@ -362,6 +363,37 @@ class GrievanceWorkflow(CollaborationHandlers):
     @supervise.validator
     def _validate_supervise(self, cmd: SuperviseInput) -> None:
         self._check(Action.SUPERVISE, cmd.actor)
+        require_text(cmd.note, "note")
+
+    @workflow.update(name=Action.SUPPLEMENT.value)
+    async def supplement(self, cmd: SupplementInput) -> CaseView:
+        """The reporter called again (追加诉求): recorded, and the unit holding the case is told."""
+        case = self._file.case
+        data = {
+            "note": cmd.note,
+            "attachments": list(cmd.attachments) or None,
+            "source": cmd.source,
+            "reference": cmd.reference,
+            "reported_status": cmd.reported_status,
+        }
+        seq = self._record(
+            EventType.SUPPLEMENTED,
+            cmd.actor,
+            {key: value for key, value in data.items() if value is not None},
+        )
+        # A new update: no case recorded before it meets this code in a replay.
+        self._notify(
+            seq,
+            NoticeKind.SUPPLEMENT,
+            case.unit,
+            f"追加诉求: the reporter of case {case.id} called again; see its timeline.",
+            {"stage": case.stage.value},
+        )
+        return case
+
+    @supplement.validator
+    def _validate_supplement(self, cmd: SupplementInput) -> None:
+        self._check(Action.SUPPLEMENT, cmd.actor)
         require_text(cmd.note, "note")
 
     @workflow.update(name=Action.WITHDRAW.value)

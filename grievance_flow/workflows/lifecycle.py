@@ -198,6 +198,13 @@ TRANSITIONS: Mapping[Action, Transition] = {
             "Flag the case for supervision (督办).",
         ),
         _row(
+            Action.SUPPLEMENT,
+            {Role.HOTLINE},
+            OPEN_STAGES,
+            (),
+            "Record the reporter's further call about the open case (追加诉求).",
+        ),
+        _row(
             Action.WITHDRAW,
             {Role.HOTLINE},
             OPEN_STAGES,

@@ -1,6 +1,7 @@
 """The hand-over: in-process channels deliver at once; anything else gets a delivery workflow.
 
-Run in an ``ActivityEnvironment`` with the time-skipping server's real client,
+Run in an ``ActivityEnvironment`` with the dev server's real client (not the
+time-skipping one: a workflow task no worker takes would hold its clock still),
 so a delivery workflow it starts really exists (nobody polls its queue: the
 tests end it).
 """
@@ -69,10 +70,10 @@ def status(engine: Engine, notice: Notice) -> tuple[DeliveryStatus, int] | None:
 
 
 async def test_log_only_notices_are_delivered_here_without_a_workflow(
-    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine
+    dev_env: WorkflowEnvironment, sqlite_engine: Engine
 ) -> None:
     batch = batch_of(2)
-    client = time_skipping_env.client
+    client = dev_env.client
     answer = await hand_over(client, Notifier([LogChannel()]), sqlite_engine, batch)
 
     assert answer == f"{DELIVERED_HERE_PREFIX}{batch[0].id}"
@@ -88,22 +89,22 @@ async def test_log_only_notices_are_delivered_here_without_a_workflow(
 
 
 async def test_a_retried_hand_over_marks_a_stored_notice_delivered_once(
-    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine
+    dev_env: WorkflowEnvironment, sqlite_engine: Engine
 ) -> None:
     batch = batch_of(1)
     record_notice(sqlite_engine, batch[0])  # a first attempt stored it, then died
-    await hand_over(time_skipping_env.client, Notifier([LogChannel()]), sqlite_engine, batch)
+    await hand_over(dev_env.client, Notifier([LogChannel()]), sqlite_engine, batch)
     assert status(sqlite_engine, batch[0]) == (DeliveryStatus.DELIVERED, 1)
-    await hand_over(time_skipping_env.client, Notifier([LogChannel()]), sqlite_engine, batch)
+    await hand_over(dev_env.client, Notifier([LogChannel()]), sqlite_engine, batch)
     assert status(sqlite_engine, batch[0]) == (DeliveryStatus.DELIVERED, 1)
 
 
 async def test_an_in_process_failure_hands_the_rest_to_a_delivery_workflow(
-    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine
+    dev_env: WorkflowEnvironment, sqlite_engine: Engine
 ) -> None:
     first, second, third = batch_of(3)
     notifier = Notifier([LogChannel(), FailsOn({second.id})])
-    client = time_skipping_env.client
+    client = dev_env.client
     answer = await hand_over(client, notifier, sqlite_engine, [first, second, third])
 
     assert answer == f"notices-{second.id}"
@@ -117,10 +118,10 @@ async def test_an_in_process_failure_hands_the_rest_to_a_delivery_workflow(
 
 @pytest.mark.parametrize("with_notices", [True, False])
 async def test_a_webhook_always_gets_a_delivery_workflow(
-    time_skipping_env: WorkflowEnvironment, sqlite_engine: Engine, with_notices: bool
+    dev_env: WorkflowEnvironment, sqlite_engine: Engine, with_notices: bool
 ) -> None:
     batch = batch_of(2)
-    client = time_skipping_env.client
+    client = dev_env.client
     notifier = Notifier([LogChannel(), WebhookChannel("http://127.0.0.1:9/hook")])
     activities = NoticeActivities(sqlite_engine, notifier) if with_notices else None
     answer = await ActivityEnvironment().run(

@@ -27,8 +27,8 @@ from grievance_flow.store.notices import (
     list_notices,
 )
 from grievance_flow.workflows.contracts import Notice
+from tests.receiver import WebhookReceiver
 from tests.store.factories import make_notice
-from tests.webhooks import WebhookReceiver
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=1)

@@ -26,6 +26,7 @@ VALID_BODIES: dict[Action, dict[str, Any]] = {
     Action.EXTEND: {"working_days": 3, "reason": "需协调多个部门"},
     Action.DECIDE_EXTENSION: {"approve": True},
     Action.SUPERVISE: {"note": "督办"},
+    Action.SUPPLEMENT: {"note": "又来电"},
     Action.WITHDRAW: {"reason": "撤回"},
 }
 

@@ -358,7 +358,7 @@ def test_an_unknown_field_lists_the_known_ones(default_data: Data) -> None:
         parse_catalogue(default_data, source="x.yaml")
     assert str(caught.value) == (
         f"catalogue x.yaml: categories[{index}] (code 'fire.gas'): unknown field 'auto_dispach' "
-        "(expected: auto_dispatch, code, group, keywords, name, owner, sla, tier)"
+        "(expected: attributes, auto_dispatch, code, group, keywords, name, owner, sla, tier)"
     )
 
 

@@ -18,8 +18,8 @@ from grievance_flow.notify import (
 )
 from grievance_flow.settings import Settings
 from grievance_flow.workflows.contracts import Notice, NoticeKind
+from tests.receiver import WebhookReceiver
 from tests.store.factories import make_notice
-from tests.webhooks import WebhookReceiver
 
 NOTICE = make_notice(
     "grievance-T-1/escalation/accept/1",

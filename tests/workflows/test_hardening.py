@@ -289,7 +289,7 @@ async def test_a_case_closes_while_its_notices_still_fail(
     from grievance_flow.notify.channels import LogChannel
     from grievance_flow.notify.notifier import Notifier
     from grievance_flow.notify.webhook import WebhookChannel
-    from tests.webhooks import WebhookReceiver
+    from tests.receiver import WebhookReceiver
 
     with WebhookReceiver([receiver_status] * 1000) as receiver:
         notifier = Notifier([LogChannel(), WebhookChannel(receiver.url, timeout=2)])

@@ -36,6 +36,7 @@ EXPECTED: dict[Action, tuple[set[Role], set[Stage]]] = {
     Action.EXTEND: ({Role.UNIT}, {Stage.HANDLE}),
     Action.DECIDE_EXTENSION: ({Role.DISPATCHER}, {Stage.HANDLE}),
     Action.SUPERVISE: ({Role.DISPATCHER}, set(OPEN_STAGES)),
+    Action.SUPPLEMENT: ({Role.HOTLINE}, set(OPEN_STAGES)),
     Action.WITHDRAW: ({Role.HOTLINE}, set(OPEN_STAGES)),
 }
 

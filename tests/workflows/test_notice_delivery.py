@@ -1,7 +1,7 @@
 """NoticeDeliveryWorkflow through a real worker on the time-skipping server.
 
 The worker is ``build_worker``'s, with the real ``send_notice`` posting to a
-real HTTP receiver (tests/webhooks.py) and a SQLite read model. Retries and
+real HTTP receiver (tests/receiver.py) and a SQLite read model. Retries and
 back-off happen in Temporal, so these show what a case's notices go through:
 a 404 is final at once, a 500 is retried until it lands, ``Retry-After`` sets
 the wait, and the delivery window ends every notice. (One test runs on the dev server:
@@ -46,8 +46,8 @@ from grievance_flow.workflows.notice_delivery import (
     delivery_workflow_id,
 )
 from tests.builders import DISPATCHER, HOTLINE, unit
+from tests.receiver import WebhookReceiver
 from tests.store.factories import make_notice
-from tests.webhooks import WebhookReceiver
 from tests.workflows.harness import GRID, Harness, act, dispatch_to
 
 WINDOW = timedelta(minutes=5)

@@ -62,6 +62,7 @@ from grievance_flow.api.schemas import (
     ReasonBody,
     RecheckBody,
     RequiredNoteBody,
+    SupplementBody,
     WhistleBody,
 )
 from grievance_flow.catalogue.errors import CatalogueError
@@ -87,6 +88,7 @@ from grievance_flow.workflows.contracts import (
     ReturnInput,
     Status,
     SuperviseInput,
+    SupplementInput,
     WhistleInput,
     WithdrawInput,
 )
@@ -213,6 +215,10 @@ async def _supervise(ctx: ActionContext, body: RequiredNoteBody) -> SuperviseInp
     return SuperviseInput(actor=ctx.actor, note=body.note)
 
 
+async def _supplement(ctx: ActionContext, body: SupplementBody) -> SupplementInput:
+    return SupplementInput(actor=ctx.actor, note=body.note, attachments=list(body.attachments))
+
+
 async def _withdraw(ctx: ActionContext, body: ReasonBody) -> WithdrawInput:
     return WithdrawInput(actor=ctx.actor, reason=body.reason)
 
@@ -232,6 +238,7 @@ ACTIONS: dict[Action, tuple[type[BaseModel], Builder]] = {
     Action.WHISTLE: (WhistleBody, _whistle),
     Action.REPORT_IN: (NoteBody, _report_in),
     Action.SUPERVISE: (RequiredNoteBody, _supervise),
+    Action.SUPPLEMENT: (SupplementBody, _supplement),
     Action.WITHDRAW: (ReasonBody, _withdraw),
 }
 

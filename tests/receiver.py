@@ -22,6 +22,8 @@ class Delivery:
     path: str
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""
+    """The body as sent, for checking a signature over it."""
 
 
 class WebhookReceiver:
@@ -58,9 +60,10 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"null")
+                raw = self.rfile.read(length)
+                body = json.loads(raw or b"null")
                 status, headers = receiver._answer(
-                    Delivery(path=self.path, headers=dict(self.headers.items()), body=body)
+                    Delivery(path=self.path, headers=dict(self.headers.items()), body=body, raw=raw)
                 )
                 time.sleep(receiver._delay)
                 self.send_response(status)
