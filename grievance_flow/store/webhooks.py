@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, Table, and_, select, update
+from sqlalchemy import Connection, Engine, Executable, Table, and_, select, update
 
 from grievance_flow.store.dialect import insert_for
 from grievance_flow.store.models import WebhookDelivery, WebhookSubscription
@@ -168,39 +169,7 @@ def enqueue_into(
     """
     if not messages:
         return
-    wanted = sa.or_(
-        _subscriptions.c.event_filter.is_(None),
-        _subscriptions.c.event_filter.contains(sa.bindparam("pattern")),
-    )
-    chosen = select(
-        _subscriptions.c.id,
-        sa.bindparam("case_id"),
-        sa.bindparam("seq"),
-        sa.bindparam("type"),
-        sa.bindparam("payload", type_=_deliveries.c.payload.type),
-        sa.literal(WebhookStatus.PENDING.value),
-        sa.literal(0),
-        sa.bindparam("at", type_=_deliveries.c.created_at.type),
-        sa.bindparam("at", type_=_deliveries.c.created_at.type),
-        sa.bindparam("at", type_=_deliveries.c.created_at.type),
-    ).where(_subscriptions.c.deleted_at.is_(None), wanted)
-    columns = [
-        "subscription_id",
-        "case_id",
-        "seq",
-        "type",
-        "payload",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "window_started_at",
-        "created_at",
-    ]
-    insert = (
-        insert_for(connection.dialect.name, _deliveries)
-        .from_select(columns, chosen)
-        .on_conflict_do_nothing()
-    )
+    insert = _enqueue_statement(connection.dialect.name)
     connection.execute(
         insert,
         [
@@ -215,6 +184,45 @@ def enqueue_into(
             for case_id, seq, kind, payload in messages
         ],
     )
+
+
+@cache
+def _enqueue_statement(dialect: str) -> Executable:
+    """The INSERT ... SELECT of :func:`enqueue_into`, built once per dialect.
+
+    Built once, SQLAlchemy compiles it once: a projection runs it for every
+    batch of events, subscribers or not (about 0.1 ms on SQLite).
+    """
+    wanted = sa.or_(
+        _subscriptions.c.event_filter.is_(None),
+        _subscriptions.c.event_filter.contains(sa.bindparam("pattern")),
+    )
+    at = sa.bindparam("at", type_=_deliveries.c.created_at.type)
+    chosen = select(
+        _subscriptions.c.id,
+        sa.bindparam("case_id"),
+        sa.bindparam("seq"),
+        sa.bindparam("type"),
+        sa.bindparam("payload", type_=_deliveries.c.payload.type),
+        sa.literal(WebhookStatus.PENDING.value),
+        sa.literal(0),
+        at,
+        at,
+        at,
+    ).where(_subscriptions.c.deleted_at.is_(None), wanted)
+    columns = [
+        "subscription_id",
+        "case_id",
+        "seq",
+        "type",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "window_started_at",
+        "created_at",
+    ]
+    return insert_for(dialect, _deliveries).from_select(columns, chosen).on_conflict_do_nothing()
 
 
 def _delivery(row: Any) -> Delivery:
