@@ -165,6 +165,18 @@ TOKEN = {
     },
 }
 
+UPDATE_POSTED = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["update_id"],
+        "additionalProperties": False,
+        "properties": {"update_id": _ID},
+    },
+}
+
 REQUEST = {
     "type": "object",
     "required": [

@@ -29,6 +29,7 @@ from tests.api.open311_checks import (
     SERVICE_DEFINITION,
     SERVICES,
     TOKEN,
+    UPDATE_POSTED,
     UPDATES,
     parse_xml,
     same_content,
@@ -438,8 +439,11 @@ async def test_a_client_update_is_a_supplement_recorded_once(api: Api) -> None:
     form = fms_update(api, case_id, status="REOPEN")
     first = await api.http.post(f"{BASE}/servicerequestupdates.xml", data=form)
     assert first.status_code == 200, first.text
-    [answer] = parse_xml(first.content, "service_request_updates")
+    as_xml = parse_xml(first.content, "service_request_updates")
+    valid_json(as_xml, UPDATE_POSTED)
+    [answer] = as_xml
     again = await api.http.post(f"{BASE}/servicerequestupdates.json", data=form)
+    valid_json(again.json(), UPDATE_POSTED)
     assert again.json() == [answer]
 
     events = (

@@ -37,7 +37,7 @@ def test_documents_hold_plain_values_in_utc() -> None:
     assert doc["stage"] == "handle" and type(doc["stage"]) is str
     assert doc["created_at"] == "2026-03-02T01:00:00+00:00"
     assert doc["deadlines"]["handle"]["due_at"] == "2026-03-02T05:00:00+00:00"
-    assert doc["reporter"] == {"name": "张三", "phone": "13812345678"}
+    assert doc["reporter"] == {"name": "张三", "phone": "13812345678", "email": None}
 
 
 def test_naive_datetimes_are_refused() -> None:
