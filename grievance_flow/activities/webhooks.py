@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from grievance_flow.notify.answers import classify_answer
-from grievance_flow.notify.webhook import USER_AGENT
+from grievance_flow.notify.webhook import USER_AGENT, receiver_name
 from grievance_flow.store import webhooks as outbox
 from grievance_flow.webhooks.signing import headers
 from grievance_flow.workflows.contracts import ActivityName, DrainResult, WebhookSubscriberInput
@@ -149,7 +149,7 @@ class WebhookDrain:
         body = _body(delivery)
         sent_headers = headers(subscription.secret, delivery.message_id, int(now.timestamp()), body)
         sent_headers["user-agent"] = USER_AGENT
-        where = _where(subscription.url)
+        where = receiver_name(subscription.url)
         try:
             response = await client.post(subscription.url, content=body, headers=sent_headers)
         except httpx.HTTPError as exc:
@@ -195,10 +195,3 @@ class WebhookDrain:
 
 def _body(delivery: outbox.Delivery) -> bytes:
     return json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _where(url: str) -> str:
-    """The receiver as a reason may name it: origin and path, never a query or user info."""
-    parsed = httpx.URL(url)
-    port = f":{parsed.port}" if parsed.port is not None else ""
-    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"

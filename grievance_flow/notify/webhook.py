@@ -14,6 +14,13 @@ from grievance_flow.workflows.contracts import Notice
 USER_AGENT = "grievance-flow-notifier"
 
 
+def receiver_name(url: str) -> str:
+    """A receiver as a reason may name it: origin and path, never a query or user info."""
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"
+
+
 class WebhookChannel:
     """Posts ``{id, case_id, kind, recipient_role, recipient_unit, message, at, data}``.
 
@@ -41,8 +48,7 @@ class WebhookChannel:
         # Errors name only the origin and path: the URL may carry a token in its
         # query or user info, and error messages end up in Temporal histories
         # and in the read model's ``last_error``.
-        port = f":{parsed.port}" if parsed.port is not None else ""
-        self._where = f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"
+        self._where = receiver_name(url)
         self._secrets = [
             part for part in (url, parsed.query.decode(), parsed.userinfo.decode()) if part
         ]

@@ -18,17 +18,14 @@ from sqlalchemy import ColumnElement, Engine
 from sqlmodel import Session, col, select
 
 from grievance_flow.store.models import CaseRecord, EventRecord
+from grievance_flow.store.queries import event_of
 from grievance_flow.store.serialization import case_from_dict
 from grievance_flow.workflows.contracts import (
     PUBLIC_EVENT_TYPES,
-    Actor,
     CaseView,
     Event,
-    EventType,
     Outcome,
     Reporter,
-    Role,
-    Stage,
     Status,
 )
 
@@ -139,14 +136,7 @@ def list_updates(
     return [
         CaseUpdate(
             case_id=record.case_id,
-            event=Event(
-                seq=record.seq,
-                type=EventType(record.type),
-                at=record.at,
-                actor=Actor(role=Role(record.actor_role), unit=record.actor_unit),
-                stage=Stage(record.stage),
-                data=record.data,
-            ),
+            event=event_of(record),
             outcome=Outcome(outcome) if outcome else None,
             reporter=Reporter(name=name or "", phone=phone or ""),
         )

@@ -149,17 +149,19 @@ def case_events(
         statement = statement.limit(limit)
     with Session(engine) as session:
         records = session.exec(statement).all()
-    return [
-        Event(
-            seq=record.seq,
-            type=EventType(record.type),
-            at=record.at,
-            actor=Actor(role=Role(record.actor_role), unit=record.actor_unit),
-            stage=Stage(record.stage),
-            data=record.data,
-        )
-        for record in records
-    ]
+    return [event_of(record) for record in records]
+
+
+def event_of(record: EventRecord) -> Event:
+    """The timeline event an ``events`` row holds."""
+    return Event(
+        seq=record.seq,
+        type=EventType(record.type),
+        at=record.at,
+        actor=Actor(role=Role(record.actor_role), unit=record.actor_unit),
+        stage=Stage(record.stage),
+        data=record.data,
+    )
 
 
 def case_timeline(

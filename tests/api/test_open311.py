@@ -202,7 +202,7 @@ async def filed_form(api: Api, form: dict[str, Any]) -> str:
     return case_id
 
 
-async def test_multi_value_attributes_and_multipart_forms(api: Api) -> None:
+async def test_a_multipart_form_with_a_photo_files_too(api: Api) -> None:
     files = {"photo1": ("leak.jpg", b"\xff\xd8\xff", "image/jpeg")}
     form = fms_form(api, **{"attribute[supply_scope]": None})
     response = await api.http.post(f"{BASE}/requests.json", data=form, files=files)
