@@ -331,9 +331,13 @@ def planned_clocks(db_path: Path) -> dict[str, dict[str, datetime]]:
     }
 
 
-def lateness(db_path: Path, planned: dict[str, dict[str, datetime]]) -> dict[str, list[float]]:
-    """Per step, how many seconds after its planned time each case's event was recorded."""
-    late: dict[str, list[float]] = {step: [] for step, _ in STEPS}
+Lateness = dict[str, list[tuple[datetime, float]]]
+"""Per step, each first firing's planned time and how late it was (s)."""
+
+
+def lateness(db_path: Path, planned: dict[str, dict[str, datetime]]) -> Lateness:
+    """Per step, when each case's event was planned and how many seconds late it was recorded."""
+    late: Lateness = {step: [] for step, _ in STEPS}
     fields = dict(STEPS)
     seen: set[tuple[str, str]] = set()
     with connect(db_path) as db:
@@ -346,16 +350,60 @@ def lateness(db_path: Path, planned: dict[str, dict[str, datetime]]) -> dict[str
             if (case_id, kind) in seen or case_id not in planned:
                 continue  # only each clock's first firing counts
             seen.add((case_id, kind))
-            late[kind].append((aware(at) - planned[case_id][fields[kind]]).total_seconds())
+            due = planned[case_id][fields[kind]]
+            late[kind].append((due, (aware(at) - due).total_seconds()))
     return late
 
 
+def seconds_late(late: Lateness) -> dict[str, list[float]]:
+    """Per step, only how late each firing was."""
+    return {step: [value for _, value in fired] for step, fired in late.items()}
+
+
+def minute_lines(late: Lateness, since: datetime) -> list[str]:
+    """p50 / p99 lateness per step for each minute of planned time after ``since``.
+
+    Shows whether a queue built up slowly (p99 rising minute by minute) or
+    the worker stalled once (one bad minute).
+    """
+    buckets: dict[int, dict[str, list[float]]] = {}
+    for step, fired in late.items():
+        for due, value in fired:
+            minute = math.floor((due - since).total_seconds() / 60)
+            buckets.setdefault(minute, {}).setdefault(step, []).append(value)
+    lines = ["lateness by planned minute after filing ended (p50 / p99 s, count):"]
+    for minute in sorted(buckets):
+        cells = []
+        for step, _ in STEPS:
+            values = buckets[minute].get(step, [])
+            if not values:
+                cells.append(f"{step} {'-':>22}")
+                continue
+            p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+            cells.append(f"{step} {p50:6.2f} / {p99:6.2f} ({len(values):4d})")
+        lines.append(f"  {minute:+4d} min  " + "  ".join(cells))
+    return lines
+
+
 async def wait_escalated(
-    db_path: Path, cases: int, patience: float, sampler: rss.RssSampler
+    db_path: Path,
+    cases: int,
+    patience: float,
+    sampler: rss.RssSampler,
+    ports: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Poll the read model until every case has escalated (or ``patience`` seconds pass)."""
+    """Poll the read model until every case has escalated (or ``patience`` seconds pass).
+
+    Each minute it prints the counts so far, the RSS, and per worker (metrics
+    on ``ports``) what its cache and task slots did in that minute.
+    """
     deadline = time.monotonic() + patience
     last_report = time.monotonic()
+    ports = ports or {}
+    scraped = {
+        role: await asyncio.to_thread(worker_metrics.scrape_progress, port)
+        for role, port in ports.items()
+    }
     while True:
         counts = await asyncio.to_thread(step_counts, db_path)
         if counts["escalated"] >= cases:
@@ -374,6 +422,14 @@ async def wait_escalated(
                 f"escalated {counts['escalated']} / {cases}; RSS MiB {shown}",
                 flush=True,
             )
+            for role, port in ports.items():
+                fresh = await asyncio.to_thread(worker_metrics.scrape_progress, port)
+                if fresh is not None and scraped.get(role) is not None:
+                    print(
+                        f"    {role}: {worker_metrics.progress_line(scraped[role] or {}, fresh)}",
+                        flush=True,
+                    )
+                scraped[role] = fresh
             last_report = now
         await asyncio.sleep(2)
 
@@ -566,7 +622,7 @@ async def measure(
             print(f"filing cases/s by quarter of the cases: {quarter_rates(filing)}", flush=True)
             filed = time.perf_counter()
             wait = patience(args, setup, filing.elapsed)
-            counts = await wait_escalated(db_path, args.cases, wait, sampler)
+            counts = await wait_escalated(db_path, args.cases, wait, sampler, setup.ports)
             done = time.perf_counter()
             end = sampler.sample()
             cpu_done = CpuSample.of_tree(system.pid)
@@ -591,7 +647,8 @@ async def measure(
         f"last filed→all escalated {done - filed:.1f}s, total {done - launched:.1f}s"
     )
     print(*spread_lines(planned, filed_at), sep="\n")
-    print(*lateness_lines(late, args.cases), sep="\n")
+    print(*minute_lines(late, filed_at), sep="\n")
+    print(*lateness_lines(seconds_late(late), args.cases), sep="\n")
     if counts["escalated"] < args.cases:
         print(f"NOT all escalated: {counts['escalated']} of {args.cases}")
     print(*memory.lines(args.cases, args.sample_seconds), sep="\n")

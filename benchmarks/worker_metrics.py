@@ -65,3 +65,67 @@ def polling(port: int, host: str = "127.0.0.1") -> bool:
     except httpx.HTTPError:
         return False
     return response.is_success and POLLING in response.text
+
+
+PROGRESS = (
+    "temporal_sticky_cache_hit",
+    "temporal_sticky_cache_miss",
+    "temporal_sticky_cache_total_forced_eviction",
+    "temporal_workflow_task_schedule_to_start_latency_sum",
+    "temporal_workflow_task_schedule_to_start_latency_count",
+    "temporal_workflow_task_execution_latency_sum",
+    "temporal_workflow_task_execution_latency_count",
+    "temporal_local_activity_execution_latency_sum",
+    "temporal_local_activity_execution_latency_count",
+    "temporal_activity_schedule_to_start_latency_sum",
+    "temporal_activity_schedule_to_start_latency_count",
+    "temporal_workflow_task_execution_failed",
+    "temporal_workflow_task_timeouts",
+)
+"""What :func:`progress_line` follows between two scrapes."""
+
+_MEANS = (
+    ("wft wait", "temporal_workflow_task_schedule_to_start_latency"),
+    ("wft run", "temporal_workflow_task_execution_latency"),
+    ("LA", "temporal_local_activity_execution_latency"),
+    ("act wait", "temporal_activity_schedule_to_start_latency"),
+)
+
+
+def scrape_progress(port: int, host: str = "127.0.0.1") -> dict[str, float] | None:
+    """The :data:`PROGRESS` metrics served on ``port``, or None if nothing answers."""
+    try:
+        response = httpx.get(f"http://{host}:{port}/metrics", timeout=5.0)
+        response.raise_for_status()
+    except httpx.HTTPError:
+        return None
+    return parse(response.text, PROGRESS)
+
+
+def progress_line(before: dict[str, float], now: dict[str, float]) -> str:
+    """What the worker did between two scrapes: cache traffic, mean waits (ms), failures.
+
+    ``wft wait``: workflow task schedule-to-start (the task queued on the
+    server for a free slot); ``wft run``: its execution; ``LA``: local
+    activities (the notice hand-over); ``act wait``: activities' schedule-to-start.
+    """
+
+    def delta(name: str) -> float:
+        return now.get(name, 0.0) - before.get(name, 0.0)
+
+    parts = [
+        f"hit {delta('temporal_sticky_cache_hit'):.0f}",
+        f"miss {delta('temporal_sticky_cache_miss'):.0f}",
+        f"evicted {delta('temporal_sticky_cache_total_forced_eviction'):.0f}",
+    ]
+    for label, family in _MEANS:
+        count = delta(f"{family}_count")
+        if count:
+            # Seconds on the page (telemetry.py: durations_as_seconds).
+            parts.append(f"{label} {delta(f'{family}_sum') / count * 1000:.0f} ms")
+    failed = delta("temporal_workflow_task_execution_failed") + delta(
+        "temporal_workflow_task_timeouts"
+    )
+    if failed:
+        parts.append(f"wft failed/timed out {failed:.0f}")
+    return ", ".join(parts)

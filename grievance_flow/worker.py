@@ -27,6 +27,7 @@ from grievance_flow.notify.channels import LogChannel
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
 from grievance_flow.settings import Settings
+from grievance_flow.store.projection_writer import ProjectionWriter
 from grievance_flow.telemetry import install_runtime
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 from grievance_flow.workflows.notice_delivery import NoticeDeliveryWorkflow
@@ -77,8 +78,11 @@ def build_worker(
     """
     classification = ClassificationActivities(domain.catalogue, engine)
     deadlines = DeadlineActivities(domain.catalogue, domain.calendar)
-    projection = ProjectionActivities(engine)
-    notices = NoticeActivities(engine, notifier or Notifier([LogChannel()]))
+    # One writer thread for every read-model write of the worker's activities
+    # that a case's workflow task waits on: SQLite has one write lock.
+    writer = ProjectionWriter(engine)
+    projection = ProjectionActivities(engine, writer)
+    notices = NoticeActivities(engine, notifier or Notifier([LogChannel()]), writer=writer)
     escalation = EscalationActivities(domain.catalogue)
     handover = NoticeHandover(client, notices)
     drain = webhooks or WebhookDrain(engine)

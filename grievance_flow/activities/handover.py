@@ -18,15 +18,13 @@ case) is refused by Temporal and changes nothing.
 
 from __future__ import annotations
 
-import asyncio
-
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from grievance_flow.activities.notices import NoticeActivities
-from grievance_flow.workflows.contracts import ActivityName, Notice, NoticeBatch
+from grievance_flow.workflows.contracts import ActivityName, NoticeBatch
 from grievance_flow.workflows.notice_delivery import NoticeDeliveryWorkflow, delivery_workflow_id
 
 DELIVERED_HERE_PREFIX = "delivered-here:"
@@ -57,27 +55,10 @@ class NoticeHandover:
         """
         rest = batch.notices
         if self._notices is not None:
-            # Off the event loop: the read model is written synchronously.
-            rest = await asyncio.to_thread(self._deliver_here, self._notices, batch.notices)
+            rest = await self._notices.deliver_here(batch.notices)
             if not rest:
                 return f"{DELIVERED_HERE_PREFIX}{batch.notices[0].id}"
         return await self._start(NoticeBatch(notices=rest))
-
-    @staticmethod
-    def _deliver_here(notices: NoticeActivities, batch: list[Notice]) -> list[Notice]:
-        """Deliver each notice in turn; the ones from the first that failed on."""
-        for done, notice in enumerate(batch):
-            try:
-                notices.deliver_here(notice)
-            except Exception as err:
-                # The type only: a message may quote the notice.
-                activity.logger.warning(
-                    "notice %s not delivered in-process (%s); handing it to a delivery workflow",
-                    notice.id,
-                    type(err).__name__,
-                )
-                return batch[done:]
-        return []
 
     async def _start(self, batch: NoticeBatch) -> str:
         workflow_id = delivery_workflow_id(batch)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
@@ -29,8 +30,10 @@ from grievance_flow.store.notices import (
     mark_delivered,
     mark_failed,
     mark_retrying,
+    record_delivered_into,
     record_notice,
 )
+from grievance_flow.store.projection_writer import ProjectionWriter
 from grievance_flow.workflows.contracts import ActivityName, Notice
 
 RETRY_ERROR_TYPE = "NoticeNotDelivered"
@@ -43,18 +46,33 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _record_delivered(connection: Connection, *, notices: list[Notice], at: datetime) -> None:
+    for notice in notices:
+        record_delivered_into(connection, notice, at)
+
+
 class NoticeActivities:
     """Sends chases, escalations and extension decisions; the only writer of ``notices``."""
 
-    def __init__(self, engine: Engine, notifier: Notifier, *, clock: Clock = _utc_now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        notifier: Notifier,
+        *,
+        clock: Clock = _utc_now,
+        writer: ProjectionWriter | None = None,
+    ) -> None:
         """Deliver through ``notifier`` (and its window), recording in ``engine``.
 
         Args:
             engine: The read model.
             notifier: The channels and the delivery window.
             clock: The current time, aware (tests move it).
+            writer: The worker's read-model writer, which records what
+                :meth:`deliver_here` delivered; by default one of its own.
         """
         self._engine = engine
+        self._writer = writer or ProjectionWriter(engine)
         self._notifier = notifier
         self._clock = clock
 
@@ -63,21 +81,48 @@ class NoticeActivities:
         """True when every channel delivers in this process (``Notifier.in_process``)."""
         return self._notifier.in_process
 
-    def deliver_here(self, notice: Notice) -> None:
-        """Deliver ``notice`` at once and record it ``delivered``, in one statement.
+    async def deliver_here(self, batch: list[Notice]) -> list[Notice]:
+        """Deliver ``batch`` at once and record it ``delivered``; return what is left.
 
         For a notifier whose channels are all in-process (``in_process``), from
-        the hand-over: nothing to wait on, so no delivery workflow. A notice
-        already stored (a retried hand-over) is marked delivered unless final.
+        the hand-over: nothing to wait on, so no delivery workflow. The notices
+        are delivered in turn until one is refused; those delivered are
+        recorded in one write on the worker's read-model writer thread (a
+        notice already stored, from a retried hand-over, is marked delivered
+        unless final).
 
-        Raises:
-            DeliveryError: A channel did not take it; nothing was recorded, and
-                the caller hands it to a delivery workflow, which retries.
+        Returns:
+            The notices from the first that was refused on, or the whole batch
+            if recording failed: the caller hands them to a delivery workflow,
+            which records and retries them (a notice delivered here and handed
+            on is delivered again: at-least-once, receivers de-duplicate by id).
         """
-        self._notifier.deliver(notice)
-        now = self._clock()
-        if not record_notice(self._engine, notice, delivered_at=now):
-            mark_delivered(self._engine, notice.id, now)
+        delivered = 0
+        for notice in batch:
+            try:
+                self._notifier.deliver(notice)
+            except Exception as err:
+                # The type only: a message may quote the notice.
+                activity.logger.warning(
+                    "notice %s not delivered in-process (%s); handing it to a delivery workflow",
+                    notice.id,
+                    type(err).__name__,
+                )
+                break
+            delivered += 1
+        if delivered:
+            done, at = batch[:delivered], self._clock()
+            try:
+                await self._writer.run(partial(_record_delivered, notices=done, at=at))
+            except Exception as err:
+                activity.logger.warning(
+                    "in-process notices of %s not recorded (%s); handing them to a delivery"
+                    " workflow",
+                    batch[0].case_id,
+                    type(err).__name__,
+                )
+                return batch
+        return batch[delivered:]
 
     @activity.defn(name=ActivityName.SEND_NOTICE.value)
     def send_notice(self, notice: Notice) -> None:

@@ -17,8 +17,9 @@ class ProjectionActivities:
     :class:`ProjectionWriter` thread, which commits many at once, and waits.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self._writer = ProjectionWriter(engine)
+    def __init__(self, engine: Engine, writer: ProjectionWriter | None = None) -> None:
+        """Write into ``engine`` through ``writer`` (the worker's one; by default its own)."""
+        self._writer = writer or ProjectionWriter(engine)
 
     @activity.defn(name=ActivityName.PROJECT.value)
     async def project_case(self, request: ProjectInput) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Engine, Table, func, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, Update, func, update
 from sqlmodel import Session, col, select
 
 from grievance_flow.store.dialect import insert_for
@@ -75,6 +75,14 @@ def record_notice(engine: Engine, notice: Notice, *, delivered_at: datetime | No
         ValueError: ``notice.at`` is naive, or its data holds a naive datetime.
         TypeError: ``notice.data`` holds a value with no JSON form.
     """
+    with engine.begin() as connection:
+        return record_notice_into(connection, notice, delivered_at=delivered_at)
+
+
+def record_notice_into(
+    connection: Connection, notice: Notice, *, delivered_at: datetime | None = None
+) -> bool:
+    """:func:`record_notice` inside the caller's transaction on ``connection``."""
     plain = to_jsonable(notice)  # refuses a naive time before it reaches SQL
     row = {
         "id": notice.id,
@@ -100,10 +108,21 @@ def record_notice(engine: Engine, notice: Notice, *, delivered_at: datetime | No
     # retry racing a slow first try) must not both insert or both fail.
     # RETURNING says whether this statement inserted; rowcount is not reliable
     # across drivers for INSERT ... ON CONFLICT DO NOTHING.
-    insert = insert_for(engine.dialect.name, _notices).on_conflict_do_nothing()
-    with engine.begin() as connection:
-        inserted = connection.execute(insert.values(row).returning(_notices.c.id)).first()
+    insert = insert_for(connection.dialect.name, _notices).on_conflict_do_nothing()
+    inserted = connection.execute(insert.values(row).returning(_notices.c.id)).first()
     return inserted is not None
+
+
+def record_delivered_into(connection: Connection, notice: Notice, at: datetime) -> None:
+    """Record ``notice`` as delivered at ``at`` (aware), in the caller's transaction.
+
+    Stored as ``delivered`` after one attempt if it is new; a copy already
+    stored (a retried hand-over) is marked delivered unless it is final.
+    """
+    if not record_notice_into(connection, notice, delivered_at=at):
+        connection.execute(
+            _attempt_statement(notice.id, DeliveryStatus.DELIVERED, at, {"delivered_at": at})
+        )
 
 
 def mark_delivered(engine: Engine, notice_id: str, at: datetime) -> None:
@@ -163,17 +182,22 @@ def _record_attempt(
     at: datetime | None,
     extra: dict[str, object],
 ) -> None:
+    with engine.begin() as connection:
+        connection.execute(_attempt_statement(notice_id, status, at, extra))
+
+
+def _attempt_statement(
+    notice_id: str, status: DeliveryStatus, at: datetime | None, extra: dict[str, object]
+) -> Update:
     values: dict[str, object] = {"status": status.value, **extra}
     if at is not None:
         # Counted in SQL: two racing attempts of one notice both count.
         values |= {"attempts": _notices.c.attempts + 1, "last_attempt_at": at}
-    statement = (
+    return (
         update(_notices)
         .where(_notices.c.id == notice_id, _notices.c.status.not_in(_FINAL))
         .values(values)
     )
-    with engine.begin() as connection:
-        connection.execute(statement)
 
 
 def delivery_of(engine: Engine, notice_id: str) -> NoticeDelivery | None:

@@ -13,6 +13,13 @@ activity (which Temporal retries), never its neighbours'.
 The rows are the same as :func:`grievance_flow.store.projection.project_case`
 writes, with the same version checks, so a projection written here and one
 written by a rebuild or another worker process agree.
+
+The hand-over's in-process notice records go through the same thread
+(:meth:`ProjectionWriter.run`). Written on a connection of their own, they
+waited on the write lock this thread holds nearly all the time under load:
+SQLite's busy handler sleeps and tries again, and a thread that commits and
+begins again at once wins nearly every try, so a notice record could wait
+seconds while its case's workflow task (and its slot) stayed open.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from grievance_flow.store.projection import project_into
 from grievance_flow.workflows.contracts import CaseView, Event
@@ -37,11 +46,13 @@ IDLE_EXIT = 30.0
 """Seconds without work after which the thread ends; the next projection starts it again."""
 
 
+Write = Callable[[Connection], None]
+"""Statements to run inside the writer's transaction (and, on a batch failure, alone)."""
+
+
 @dataclass
 class _Projection:
-    case: CaseView
-    events: list[Event]
-    version: int
+    write: Write
     done: asyncio.Future[None]
 
 
@@ -87,10 +98,22 @@ class ProjectionWriter:
             ProjectionWriterClosedError: The writer was closed.
             Exception: Whatever writing this projection alone raised.
         """
+        await self.run(partial(project_into, case=case, events=events, version=version))
+
+    async def run(self, write: Write) -> None:
+        """Run ``write`` on the writer's thread, in one transaction with others, until committed.
+
+        ``write`` must be safe to run twice in a row on separate transactions
+        (the first rolled back): a batch that fails is written again one by one.
+
+        Raises:
+            ProjectionWriterClosedError: The writer was closed.
+            Exception: Whatever ``write`` raised, run alone.
+        """
         if self._closed:
             raise ProjectionWriterClosedError("the projection writer is closed")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._hand_over(_Projection(case, events, version, done))
+        self._hand_over(_Projection(write, done))
         await done
 
     def close(self, timeout: float = 10.0) -> None:
@@ -138,7 +161,7 @@ class ProjectionWriter:
         try:
             with self._engine.begin() as connection:
                 for item in batch:
-                    project_into(connection, item.case, item.events, version=item.version)
+                    item.write(connection)
             outcomes = [(item, None) for item in batch]
         except Exception as batch_error:
             if len(batch) == 1:
@@ -152,7 +175,7 @@ class ProjectionWriter:
     def _write_alone(self, item: _Projection) -> BaseException | None:
         try:
             with self._engine.begin() as connection:
-                project_into(connection, item.case, item.events, version=item.version)
+                item.write(connection)
         except Exception as error:
             return error
         return None

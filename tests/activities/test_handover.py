@@ -8,11 +8,12 @@ tests end it).
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
@@ -21,6 +22,7 @@ from grievance_flow.activities.handover import DELIVERED_HERE_PREFIX, NoticeHand
 from grievance_flow.activities.notices import NoticeActivities
 from grievance_flow.notify import DeliveryError, LogChannel, Notifier, WebhookChannel
 from grievance_flow.store.notices import DeliveryStatus, delivery_of, record_notice
+from grievance_flow.store.projection_writer import ProjectionWriter
 from grievance_flow.workflows.contracts import Notice, NoticeBatch
 from tests.store.factories import make_notice
 
@@ -131,3 +133,54 @@ async def test_a_webhook_always_gets_a_delivery_workflow(
     assert answer == f"notices-{batch[0].id}"
     assert status(sqlite_engine, batch[0]) is None
     assert await delivery_exists(client, answer)
+
+
+async def test_notices_delivered_here_are_recorded_by_the_workers_one_writer(
+    dev_env: WorkflowEnvironment, sqlite_engine: Engine
+) -> None:
+    # A second writing connection waited on the SQLite write lock that the
+    # projection writer holds nearly all the time under load (README, "SLA
+    # clocks under load"): the notice rows must go through that same thread.
+    writing_threads: list[str] = []
+
+    def note_thread(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO NOTICES"):
+            writing_threads.append(threading.current_thread().name)
+
+    event.listen(sqlite_engine, "before_cursor_execute", note_thread)
+    try:
+        writer = ProjectionWriter(sqlite_engine)
+        activities = NoticeActivities(
+            sqlite_engine, Notifier([LogChannel()]), clock=lambda: NOW, writer=writer
+        )
+        batch = batch_of(2)
+        answer = await ActivityEnvironment().run(
+            NoticeHandover(dev_env.client, activities).hand_over_notices,
+            NoticeBatch(notices=batch),
+        )
+        writer.close()
+    finally:
+        event.remove(sqlite_engine, "before_cursor_execute", note_thread)
+
+    assert answer == f"{DELIVERED_HERE_PREFIX}{batch[0].id}"
+    assert writing_threads == ["projection-writer", "projection-writer"]
+    assert [status(sqlite_engine, notice) for notice in batch] == [
+        (DeliveryStatus.DELIVERED, 1)
+    ] * 2
+
+
+async def test_a_record_that_fails_hands_the_whole_batch_on(
+    dev_env: WorkflowEnvironment, sqlite_engine: Engine
+) -> None:
+    writer = ProjectionWriter(sqlite_engine)
+    writer.close()  # a closed writer refuses every write
+    activities = NoticeActivities(
+        sqlite_engine, Notifier([LogChannel()]), clock=lambda: NOW, writer=writer
+    )
+    batch = batch_of(2)
+    answer = await ActivityEnvironment().run(
+        NoticeHandover(dev_env.client, activities).hand_over_notices, NoticeBatch(notices=batch)
+    )
+    assert answer == f"notices-{batch[0].id}"
+    assert [status(sqlite_engine, notice) for notice in batch] == [None, None]
+    assert await delivery_exists(dev_env.client, answer)

@@ -66,6 +66,8 @@ def test_a_tiny_spread_run_prints_its_figures(tmp_path: Path) -> None:
         assert any(line.startswith(f"{step} ") and " 20 " in line for line in out.splitlines()), out
         assert f" {step} p99 lateness" in out, out
     assert "NOT all escalated" not in out, out
+    minutes = out.split("lateness by planned minute after filing ended", 1)[-1].splitlines()[1:]
+    assert minutes and minutes[0].lstrip().startswith(("+0 min", "-1 min")), out
     assert "KiB/case, all open" in out, out
     assert " worker 1 peak RSS" in out, out
     assert " dev server peak RSS" in out, out

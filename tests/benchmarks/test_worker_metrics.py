@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from benchmarks import worker_metrics
 from benchmarks.worker_metrics import parse, short
 
 PAGE = """\
@@ -27,3 +28,25 @@ def test_cache_metrics_are_summed_over_label_sets_without_total() -> None:
 def test_short_names() -> None:
     assert short("temporal_sticky_cache_total_forced_eviction") == "total_forced_eviction"
     assert short("temporal_workflow_task_replay_latency_count") == "tasks"
+
+
+def test_a_progress_line_shows_what_happened_between_two_scrapes() -> None:
+    before = worker_metrics.parse(
+        "temporal_sticky_cache_hit 10\n"
+        "temporal_sticky_cache_miss 2\n"
+        "temporal_workflow_task_schedule_to_start_latency_sum 0.1\n"
+        "temporal_workflow_task_schedule_to_start_latency_count 10\n",
+        worker_metrics.PROGRESS,
+    )
+    now = worker_metrics.parse(
+        'temporal_sticky_cache_hit{task_queue="q"} 40\n'
+        "temporal_sticky_cache_miss 7\n"
+        "temporal_workflow_task_schedule_to_start_latency_sum 1.6\n"
+        "temporal_workflow_task_schedule_to_start_latency_count 20\n"
+        "temporal_local_activity_execution_latency_sum 0.09\n"
+        "temporal_local_activity_execution_latency_count 3\n"
+        "temporal_workflow_task_timeouts 2\n",
+        worker_metrics.PROGRESS,
+    )
+    line = worker_metrics.progress_line(before, now)
+    assert line == ("hit 30, miss 5, evicted 0, wft wait 150 ms, LA 30 ms, wft failed/timed out 2")
