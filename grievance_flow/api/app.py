@@ -26,6 +26,7 @@ from grievance_flow.api.routes import (
     grievances,
     health,
     history,
+    kpis,
     notices,
     open311,
     webhooks,
@@ -121,6 +122,7 @@ def create_app(
     app.include_router(history.router)
     app.include_router(actions.router)
     app.include_router(catalogue.router)
+    app.include_router(kpis.router)
     app.include_router(notices.router)
     app.include_router(webhooks.router)
     app.mount(open311.PREFIX, open311.build_open311_app(app))

@@ -23,6 +23,7 @@ from grievance_flow.catalogue.model import (
     Catalogue,
     Category,
     Policy,
+    RankingWeights,
     SlaClass,
     Tier,
     Unit,
@@ -178,4 +179,12 @@ def resolve_policy(entry: PolicyEntry, sla_classes: Mapping[str, SlaClass]) -> P
         if name is not None and name not in sla_classes:
             known = ", ".join(sla_classes)
             raise FieldError(join("policy", key), f"unknown sla class {name!r} (known: {known})")
-    return Policy(**{**dict(entry), "default_sla": default_sla, "urgent_sla": urgent_sla})
+    weights = entry.ranking_weights
+    return Policy(
+        **{
+            **dict(entry),
+            "default_sla": default_sla,
+            "urgent_sla": urgent_sla,
+            "ranking_weights": RankingWeights() if weights is None else weights.to_weights(),
+        }
+    )

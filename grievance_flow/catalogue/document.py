@@ -40,6 +40,7 @@ from grievance_flow.catalogue.model import (
     CategoryAttribute,
     Duration,
     DurationUnit,
+    RankingWeights,
     SlaClass,
     Tier,
     Unit,
@@ -95,6 +96,7 @@ DurationField = Annotated[
         }
     ),
 ]
+NonNegativeWeight = Annotated[float, Field(ge=0)]
 IsoDate = Annotated[
     date, PlainValidator(parse_date), WithJsonSchema({"type": "string", "format": "date"})
 ]
@@ -238,6 +240,26 @@ class CategoryEntry(Entry):
         )
 
 
+class RankingWeightsEntry(Entry):
+    """Weights of the unit ranking's score (响应 / 解决 / 满意); only proportions matter."""
+
+    response: NonNegativeWeight = 30
+    resolution: NonNegativeWeight = 35
+    satisfaction: NonNegativeWeight = 35
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> RankingWeightsEntry:
+        if self.response + self.resolution + self.satisfaction <= 0:
+            raise ValueError("at least one ranking weight must be above 0")
+        return self
+
+    def to_weights(self) -> RankingWeights:
+        """The weights this entry defines."""
+        return RankingWeights(
+            response=self.response, resolution=self.resolution, satisfaction=self.satisfaction
+        )
+
+
 class PolicyEntry(Entry):
     """Catalogue-wide rules for clocks, returns and reopens."""
 
@@ -251,6 +273,9 @@ class PolicyEntry(Entry):
     )
     urgent_sla: Identifier | None = Field(
         None, description="Class of urgent cases; default urgent if defined; null: no override"
+    )
+    ranking_weights: RankingWeightsEntry | None = Field(
+        None, description="Weights of GET /v1/kpis/ranking; default 30 / 35 / 35"
     )
 
 

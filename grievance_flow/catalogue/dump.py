@@ -46,6 +46,11 @@ def to_data(catalogue: Catalogue) -> dict[str, Any]:
             "auto_dispatch_confidence": policy.auto_dispatch_confidence,
             "default_sla": policy.default_sla,
             "urgent_sla": policy.urgent_sla,
+            "ranking_weights": {
+                "response": policy.ranking_weights.response,
+                "resolution": policy.ranking_weights.resolution,
+                "satisfaction": policy.ranking_weights.satisfaction,
+            },
         },
     }
     overrides = catalogue.calendar_overrides

@@ -15,6 +15,8 @@ Two policy fields are extensions of ours, not in the SPEC snippet:
   category. When omitted: ``urgent`` if that class exists, else none (urgent
   cases then keep their category's class). Write ``urgent_sla: null`` to turn
   the override off even though an ``urgent`` class exists.
+* ``ranking_weights``: how ``GET /v1/kpis/ranking`` weighs 响应率, 解决率 and
+  满意率 into a unit's score; default 30 / 35 / 35, as some centres publish.
 """
 
 from __future__ import annotations
@@ -239,6 +241,26 @@ class Category:
 
 
 @dataclass(frozen=True)
+class RankingWeights:
+    """Weights of a unit's monthly score (考核排名): 响应, 解决, 满意.
+
+    Only their proportions matter: the score is the weighted mean of the rates
+    that are defined, so a unit with no recheck yet is scored on the other two.
+    """
+
+    response: float = 30
+    resolution: float = 35
+    satisfaction: float = 35
+
+    def __post_init__(self) -> None:
+        weights = (self.response, self.resolution, self.satisfaction)
+        if any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError(
+                f"ranking weights must not be negative and must not all be 0, got {weights}"
+            )
+
+
+@dataclass(frozen=True)
 class Policy:
     """Catalogue-wide rules for clocks, returns and reopens (see module docstring).
 
@@ -250,6 +272,7 @@ class Policy:
         auto_dispatch_confidence: Minimum classifier score for auto-dispatch.
         default_sla: SLA class for a case with no category yet.
         urgent_sla: SLA class for urgent cases, or None to keep the category's.
+        ranking_weights: How the unit ranking weighs its three rates.
     """
 
     warn_at: float
@@ -259,6 +282,7 @@ class Policy:
     auto_dispatch_confidence: float
     default_sla: str
     urgent_sla: str | None = None
+    ranking_weights: RankingWeights = field(default_factory=RankingWeights)
 
     def __post_init__(self) -> None:
         if not 0 < self.warn_at < 1:

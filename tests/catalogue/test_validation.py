@@ -157,6 +157,16 @@ def unknown_urgent_sla(data: Data) -> str:
     return "policy.urgent_sla: unknown sla class 'emergency'"
 
 
+def negative_ranking_weight(data: Data) -> str:
+    data["policy"]["ranking_weights"] = {"response": -1}
+    return "policy.ranking_weights.response: must be >= 0.0, got -1"
+
+
+def all_ranking_weights_zero(data: Data) -> str:
+    data["policy"]["ranking_weights"] = {"response": 0, "resolution": 0, "satisfaction": 0}
+    return "policy.ranking_weights: at least one ranking weight must be above 0"
+
+
 def missing_policy(data: Data) -> str:
     del data["policy"]
     return "missing required field 'policy'"
@@ -206,6 +216,8 @@ CASES: list[Callable[[Data], str]] = [
     warn_at_out_of_range,
     negative_returns,
     unknown_urgent_sla,
+    negative_ranking_weight,
+    all_ranking_weights_zero,
     missing_policy,
     unsupported_version,
     unknown_timezone,
@@ -286,6 +298,14 @@ def test_optional_policy_fields_default_sensibly(default_data: Data) -> None:
     assert parse_catalogue(default_data, source="x").sla_for("land.planning", True).name == (
         "consult"
     )
+
+
+def test_ranking_weights_default_to_30_35_35_and_may_be_set(default_data: Data) -> None:
+    weights = parse_catalogue(default_data, source="x").policy.ranking_weights
+    assert (weights.response, weights.resolution, weights.satisfaction) == (30, 35, 35)
+    default_data["policy"]["ranking_weights"] = {"response": 40, "resolution": 30}
+    weights = parse_catalogue(default_data, source="x").policy.ranking_weights
+    assert (weights.response, weights.resolution, weights.satisfaction) == (40, 30, 35)
 
 
 def test_an_emptied_overrides_section_overrides_nothing(default_data: Data) -> None:
