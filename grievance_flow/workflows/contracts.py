@@ -20,6 +20,9 @@ TASK_QUEUE = "grievances"
 WORKFLOW_ID_PREFIX = "grievance-"
 """A case id is this prefix plus the hotline's ``external_id`` (idempotent intake)."""
 
+PROACTIVE_CHANNEL = "proactive"
+"""The channel of a case the command centre opens itself from a hotspot (未诉先办)."""
+
 
 def case_id_for(external_id: str) -> str:
     """Return the case id (= workflow id) for a hotline ``external_id``."""
