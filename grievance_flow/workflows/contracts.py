@@ -218,6 +218,8 @@ class FileGrievanceInput:
     attachments: list[str] = field(default_factory=list)
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
     """Answers to the category's Open311 attributes beside the grid, by code."""
+    related_cases: list[str] = field(default_factory=list)
+    """Cases this one was opened because of: a proactive case's hotspot (未诉先办)."""
 
 
 @dataclass
@@ -436,6 +438,8 @@ class CaseView:
     """For a target: the duplicates merged into it."""
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
     """Answers to the category's Open311 attributes, as filed (``FileGrievanceInput``)."""
+    related_cases: list[str] = field(default_factory=list)
+    """Cases this one was opened because of, as filed (``FileGrievanceInput``)."""
 
 
 @dataclass
