@@ -104,7 +104,14 @@ class Hotspot:
 
 
 def hotspots(
-    engine: Engine, *, now: datetime, days: int, min_cases: int, unit: str | None = None
+    engine: Engine,
+    *,
+    now: datetime,
+    days: int,
+    min_cases: int,
+    unit: str | None = None,
+    category: str | None = None,
+    grid: str | None = None,
 ) -> list[Hotspot]:
     """Category × grid clusters with at least ``min_cases`` cases in the last ``days`` days.
 
@@ -121,6 +128,8 @@ def hotspots(
         days: The length of each window.
         min_cases: The fewest current-window cases a cluster needs to be listed.
         unit: Only cases assigned to this unit (a unit key sees its own).
+        category: Only the clusters of this category.
+        grid: Only the clusters of this grid.
 
     Raises:
         ValueError: ``days`` or ``min_cases`` is below 1, or ``now`` is naive.
@@ -130,22 +139,26 @@ def hotspots(
     spans = windows(now, days)
     created = col(CaseRecord.created_at)
     # A case's problem: what it was dispatched as, else what the classifier saw.
-    category = func.coalesce(col(CaseRecord.category), col(CaseRecord.suggested_category))
-    grid = col(CaseRecord.grid)
+    problem = func.coalesce(col(CaseRecord.category), col(CaseRecord.suggested_category))
+    place = col(CaseRecord.grid)
     counted = _counted(unit)
+    if category is not None:
+        counted.append(problem == category)
+    if grid is not None:
+        counted.append(place == grid)
 
     current = _within(created, spans.current)
     in_current = func.sum(case((current, 1), else_=0))
     in_previous = func.sum(case((_within(created, spans.previous), 1), else_=0))
     clusters = (
         select(
-            category.label("category"),
-            grid.label("grid"),
+            problem.label("category"),
+            place.label("grid"),
             in_current.label("cases"),
             in_previous.label("previous"),
         )
         .where(*counted, _within(created, Window(spans.previous.start, spans.current.end)))
-        .group_by(category, grid)
+        .group_by(problem, place)
         .having(in_current >= min_cases)
         .subquery("clusters")
     )
@@ -160,7 +173,7 @@ def hotspots(
             col(CaseRecord.id),
         )
         .select_from(CaseRecord)
-        .join(clusters, and_(category == clusters.c.category, grid == clusters.c.grid))
+        .join(clusters, and_(problem == clusters.c.category, place == clusters.c.grid))
         .where(*counted, current)
         .order_by(created, col(CaseRecord.id))
     )
@@ -199,3 +212,12 @@ def _counted(unit: str | None) -> list[ColumnElement[bool]]:
     if unit is not None:
         conditions.append(col(CaseRecord.unit) == unit)
     return conditions
+
+
+def known_cases(engine: Engine, case_ids: list[str]) -> set[str]:
+    """Which of ``case_ids`` the read model holds: a proactive case links only real cases."""
+    if not case_ids:
+        return set()
+    statement = select(col(CaseRecord.id)).where(col(CaseRecord.id).in_(case_ids))
+    with engine.connect() as connection:
+        return set(connection.execute(statement).scalars())

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from grievance_flow.store.hotspots import Hotspot, Trend, hotspots, trend_of, windows
+from grievance_flow.store.hotspots import (
+    Hotspot,
+    Trend,
+    hotspots,
+    known_cases,
+    trend_of,
+    windows,
+)
 from grievance_flow.store.projection import project_case
 from grievance_flow.workflows.contracts import (
     PROACTIVE_CHANNEL,
@@ -100,6 +107,16 @@ def test_clusters_are_category_by_grid_most_cases_first(engine: Engine) -> None:
     ]
     assert hotspots(engine, now=NOW, days=DAYS, min_cases=4) == []
 
+    # One category, or one cluster: what a proactive case links to by default.
+    assert [
+        s.grid for s in hotspots(engine, now=NOW, days=DAYS, min_cases=1, category=VENDING)
+    ] == [
+        "grid-2",
+        "grid-1",
+    ]
+    [one] = hotspots(engine, now=NOW, days=DAYS, min_cases=1, category=NOISE, grid="grid-1")
+    assert (one.case_ids, one.previous) == (["grievance-n1-now"], 3)
+
 
 def test_what_is_not_counted(engine: Engine) -> None:
     at = NOW - timedelta(days=2)
@@ -172,3 +189,9 @@ def test_bad_arguments_are_refused(engine: Engine, days: int, min_cases: int, me
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         windows(NOW.replace(tzinfo=None), 30)
+
+
+def test_known_cases(engine: Engine) -> None:
+    _file(engine, _case("here", NOW - timedelta(days=1)))
+    assert known_cases(engine, ["grievance-here", "grievance-elsewhere"]) == {"grievance-here"}
+    assert known_cases(engine, []) == set()
