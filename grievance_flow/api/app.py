@@ -26,6 +26,7 @@ from grievance_flow.api.routes import (
     grievances,
     health,
     history,
+    hotspots,
     notices,
     open311,
     webhooks,
@@ -123,5 +124,6 @@ def create_app(
     app.include_router(catalogue.router)
     app.include_router(notices.router)
     app.include_router(webhooks.router)
+    app.include_router(hotspots.router)
     app.mount(open311.PREFIX, open311.build_open311_app(app))
     return app
