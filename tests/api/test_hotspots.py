@@ -14,7 +14,7 @@ import pytest
 
 from grievance_flow.workflows.contracts import Role
 from tests.api.conftest import Api
-from tests.api.helpers import act, file_case
+from tests.api.helpers import act, file_case, grievance_body
 from tests.builders import CASE_CATEGORY
 
 CASE_CATEGORY_NAME = "夜间施工扰民"
@@ -235,3 +235,13 @@ async def test_opening_a_proactive_case_is_checked(api: Api) -> None:
     assert first.json()["related_cases"] == [behind["id"]]
     again = await open_case(Role.DISPATCHER, external_id=external_id)
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+
+
+async def test_the_proactive_channel_is_reserved_for_open_case(api: Api) -> None:
+    response = await api.http.post(
+        "/v1/grievances",
+        json=grievance_body(channel="proactive"),
+        headers=api.as_(Role.DISPATCHER),
+    )
+    assert response.status_code == 422, response.text
+    assert "/v1/hotspots/open-case" in response.json()["detail"]
