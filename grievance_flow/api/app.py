@@ -26,6 +26,7 @@ from grievance_flow.api.routes import (
     grievances,
     health,
     history,
+    hotspots,
     kpis,
     notices,
     open311,
@@ -125,5 +126,6 @@ def create_app(
     app.include_router(kpis.router)
     app.include_router(notices.router)
     app.include_router(webhooks.router)
+    app.include_router(hotspots.router)
     app.mount(open311.PREFIX, open311.build_open311_app(app))
     return app

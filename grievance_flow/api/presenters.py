@@ -92,6 +92,7 @@ def present_case(case: CaseView, reader: Actor, now: datetime) -> CasePublic:
         merged_into=case.merged_into,
         merged_cases=list(case.merged_cases),
         attributes=dict(case.attributes),
+        related_cases=list(case.related_cases),
         outcome=case.outcome,
         created_at=case.created_at,
         updated_at=case.updated_at,

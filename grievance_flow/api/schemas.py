@@ -272,6 +272,11 @@ class CasePublic(BaseModel):
         default_factory=dict,
         description="Answers to the category's Open311 attributes (beside the grid), by code.",
     )
+    related_cases: list[str] = Field(
+        default_factory=list,
+        description="The cases this one was opened because of: for a proactive case "
+        "(未诉先办), the hotspot's cases.",
+    )
     outcome: Outcome | None
     created_at: datetime
     updated_at: datetime

@@ -51,7 +51,8 @@ def render_timeline(case: CaseView, events: list[Event]) -> str:
         f"record    supervised {'yes' if case.supervised else 'no'}, "
         f"escalations {case.escalations}, returns {case.returns}, reopens {case.reopens}"
         + (f", merged into {case.merged_into}" if case.merged_into else "")
-        + (f", duplicates merged here {','.join(case.merged_cases)}" if case.merged_cases else ""),
+        + (f", duplicates merged here {','.join(case.merged_cases)}" if case.merged_cases else "")
+        + (f", opened for {','.join(case.related_cases)}" if case.related_cases else ""),
         "",
         f"{len(events)} events, rebuilt from the Temporal history (times Asia/Shanghai):",
     ]

@@ -62,6 +62,7 @@ class CaseFile:
             closed_at=None,
             last_seq=0,
             attributes=dict(intake.attributes),
+            related_cases=list(intake.related_cases),
         )
         self.events: list[Event] = []
         self.clock_entries = 0

@@ -20,6 +20,9 @@ TASK_QUEUE = "grievances"
 WORKFLOW_ID_PREFIX = "grievance-"
 """A case id is this prefix plus the hotline's ``external_id`` (idempotent intake)."""
 
+PROACTIVE_CHANNEL = "proactive"
+"""The channel of a case the command centre opens itself from a hotspot (未诉先办)."""
+
 
 def case_id_for(external_id: str) -> str:
     """Return the case id (= workflow id) for a hotline ``external_id``."""
@@ -215,6 +218,8 @@ class FileGrievanceInput:
     attachments: list[str] = field(default_factory=list)
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
     """Answers to the category's Open311 attributes beside the grid, by code."""
+    related_cases: list[str] = field(default_factory=list)
+    """Cases this one was opened because of: a proactive case's hotspot (未诉先办)."""
 
 
 @dataclass
@@ -433,6 +438,8 @@ class CaseView:
     """For a target: the duplicates merged into it."""
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
     """Answers to the category's Open311 attributes, as filed (``FileGrievanceInput``)."""
+    related_cases: list[str] = field(default_factory=list)
+    """Cases this one was opened because of, as filed (``FileGrievanceInput``)."""
 
 
 @dataclass

@@ -90,6 +90,9 @@ class GrievanceWorkflow(CollaborationHandlers):
                 "grid": intake.location.grid,
                 "category_hint": intake.category_hint,
                 "urgent": intake.urgent or None,
+                # Left out when empty (None is dropped), so a citizen's case
+                # records exactly the event it recorded before related cases.
+                "related_cases": list(intake.related_cases) or None,
             },
         )
         self._choose_paths()

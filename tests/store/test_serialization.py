@@ -43,3 +43,12 @@ def test_documents_hold_plain_values_in_utc() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         case_to_dict(make_case(updated_at=datetime(2026, 3, 2, 9, 0)))
+
+
+def test_related_cases_are_kept_and_older_documents_have_none() -> None:
+    case = make_case(related_cases=["grievance-12345-0002", "grievance-12345-0003"])
+    doc = json.loads(json.dumps(case_to_dict(case)))
+    assert case_from_dict(doc) == case
+    # A case projected before related cases existed still decodes.
+    del doc["related_cases"]
+    assert case_from_dict(doc).related_cases == []

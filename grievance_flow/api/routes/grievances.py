@@ -22,6 +22,7 @@ from grievance_flow.api.schemas import (
 )
 from grievance_flow.catalogue.model import Tier
 from grievance_flow.workflows.contracts import (
+    PROACTIVE_CHANNEL,
     Actor,
     FileGrievanceInput,
     Location,
@@ -63,6 +64,13 @@ async def file_grievance(
     if grid is None or grid.tier is not Tier.D:
         raise InvalidRequest(
             f"location.grid '{body.location.grid}' is not a grid (tier D unit) of the catalogue."
+        )
+    if body.channel == PROACTIVE_CHANNEL:
+        # Reserved: hotspots do not count proactive cases, so a citizen's call
+        # filed under it would silently vanish from them.
+        raise InvalidRequest(
+            f"channel '{PROACTIVE_CHANNEL}' is for cases the command centre opens from a "
+            "hotspot: POST /v1/hotspots/open-case."
         )
     if body.category_hint is not None and body.category_hint not in catalogue.categories:
         raise InvalidRequest(f"category_hint '{body.category_hint}' is not in the catalogue.")
