@@ -79,6 +79,19 @@ def _parser() -> argparse.ArgumentParser:
     catalogue_commands.add_parser(
         "schema", help="print the JSON Schema of a catalogue file (catalogue.schema.json)"
     )
+    report = commands.add_parser(
+        "report", help="the month's KPI table per unit (CSV or XLSX) for the monthly report"
+    )
+    report.add_argument("--month", default=None, help="YYYY-MM (default: the current month)")
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="report.csv or report.xlsx (default: CSV on stdout)",
+    )
+    report.add_argument("--data-dir", type=Path, default=None)
+    report.add_argument("--catalogue", type=Path, default=None)
     _add_audit_parsers(commands)
     return parser
 
@@ -190,6 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             label=args.label,
             data_dir=args.data_dir,
             catalogue=args.catalogue,
+        )
+    if args.command == "report":
+        from grievance_flow.cli.report import report_command
+
+        return report_command(
+            month=args.month, output=args.output, data_dir=args.data_dir, catalogue=args.catalogue
         )
     if args.command == "catalogue":
         from grievance_flow.catalogue.document import json_schema_text

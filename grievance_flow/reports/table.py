@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from grievance_flow.catalogue.model import Catalogue
@@ -122,14 +123,23 @@ def ranking_record(ranked: RankedUnit, catalogue: Catalogue) -> dict[str, Any]:
     return values
 
 
-def to_csv(records: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> str:
-    """CSV with a header row of ``fields``; None as an empty cell, booleans as true/false."""
+def csv_lines(records: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> Iterator[str]:
+    """CSV lines (CRLF-terminated): a header row of ``fields``, then one per record.
+
+    None is an empty cell, a boolean ``true``/``false``.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(fields)
-    for record in records:
-        writer.writerow([_cell(record[name]) for name in fields])
-    return out.getvalue()
+    for values in chain([list(fields)], ([_cell(r[name]) for name in fields] for r in records)):
+        writer.writerow(values)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+
+
+def to_csv(records: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> str:
+    """The whole CSV of :func:`csv_lines` as one string."""
+    return "".join(csv_lines(records, fields))
 
 
 def _cell(value: Any) -> Any:
