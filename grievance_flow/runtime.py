@@ -14,9 +14,9 @@ from temporalio.service import TLSConfig
 
 from grievance_flow.catalogue.loader import load_catalogue
 from grievance_flow.catalogue.model import Catalogue
+from grievance_flow.codec.converter import converter_for
 from grievance_flow.deadlines.calendar import WorkingCalendar, load_overrides_file, merge
 from grievance_flow.deadlines.coverage import local_today, log_calendar_coverage
-from grievance_flow.payloads import DATA_CONVERTER
 from grievance_flow.settings import Settings
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 
@@ -88,5 +88,5 @@ async def connect_temporal(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         tls=temporal_tls(settings),
         api_key=api_key.get_secret_value() if api_key else None,
-        data_converter=DATA_CONVERTER,
+        data_converter=converter_for(settings),
     )

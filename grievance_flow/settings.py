@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         calendar_overrides: ``CALENDAR_OVERRIDES``, a YAML file of extra holidays
             and working days (added to the catalogue's ``calendar_overrides``).
         data_dir: ``GRIEVANCE_DATA_DIR``, where ``up`` keeps its state.
+        codec_keys: ``GRIEVANCE_CODEC_KEYS``, the payload codec's key ring: its JSON,
+            or the path of its file; unset means the data dir's ``codec-keys.json``
+            if there is one, else payloads go to Temporal unencrypted (SPEC §12).
         workflow_cache: ``GRIEVANCE_WORKFLOW_CACHE``, open cases a worker keeps in memory.
         workflow_sandbox: ``GRIEVANCE_WORKFLOW_SANDBOX``; true runs workflow code in
             Temporal's sandbox (restricted imports, re-imported per run). Off by
@@ -95,6 +98,9 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default=Path("data"), validation_alias=AliasChoices("GRIEVANCE_DATA_DIR")
+    )
+    codec_keys: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GRIEVANCE_CODEC_KEYS")
     )
     notice_webhook_url: str | None = Field(
         default=None, validation_alias=AliasChoices("NOTICE_WEBHOOK_URL")

@@ -63,7 +63,7 @@ async def rebuild_read_model(
         try:
             if live.history is None:
                 raise AuditError(live.error or "no history")
-            projections = await projections_of(live.history)
+            projections = await projections_of(live.history, data_converter=client.data_converter)
             if not projections:
                 summary.skipped.append(live.workflow_id)
             else:

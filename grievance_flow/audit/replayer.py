@@ -11,11 +11,12 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
+from temporalio.converter import DataConverter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.worker import Interceptor, Replayer
 from temporalio.workflow import NondeterminismError
 
-from grievance_flow.payloads import DATA_CONVERTER
+from grievance_flow.codec.converter import default_converter
 from grievance_flow.workflows.grievance import GrievanceWorkflow
 
 # Core failures arrive as a Rust debug dump; the human sentence is its message field.
@@ -32,13 +33,20 @@ def _quiet_runtime() -> Runtime:
     )
 
 
-def grievance_replayer(*, interceptors: Sequence[Interceptor] = ()) -> Replayer:
-    """A replayer for the current workflow code, with ``interceptors`` installed."""
+def grievance_replayer(
+    *, interceptors: Sequence[Interceptor] = (), data_converter: DataConverter | None = None
+) -> Replayer:
+    """A replayer for the current workflow code, with ``interceptors`` installed.
+
+    ``data_converter`` decodes the history's payloads (a client's, with its
+    codec); None: the process's own (:func:`default_converter`), which reads
+    encrypted histories when the process has the ring and plain ones always.
+    """
     return Replayer(
         workflows=[GrievanceWorkflow],
         interceptors=interceptors,
         runtime=_quiet_runtime(),
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter or default_converter(),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
 from temporalio.worker import (
     Interceptor,
     StartActivityInput,
@@ -95,7 +96,9 @@ def _as_delivered(argument: object) -> ProjectInput:
     return delivered
 
 
-async def projections_of(history: WorkflowHistory) -> list[ProjectInput]:
+async def projections_of(
+    history: WorkflowHistory, *, data_converter: DataConverter | None = None
+) -> list[ProjectInput]:
     """Replay ``history`` and return every projection it handed over, in order.
 
     Raises:
@@ -103,16 +106,17 @@ async def projections_of(history: WorkflowHistory) -> list[ProjectInput]:
         ForeignHistoryError: It is not a GrievanceWorkflow history.
         ReplayFailedError: The current code does not reproduce it.
     """
-    return (await _captured(history)).projections
+    return (await _captured(history, data_converter)).projections
 
 
-async def _captured(history: WorkflowHistory) -> ProjectionCapture:
+async def _captured(
+    history: WorkflowHistory, data_converter: DataConverter | None
+) -> ProjectionCapture:
     history = check_grievance_history(history)
     capture = ProjectionCapture()
     try:
-        result = await grievance_replayer(interceptors=[capture]).replay_workflow(
-            history, raise_on_replay_failure=False
-        )
+        replayer = grievance_replayer(interceptors=[capture], data_converter=data_converter)
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     except Exception as exc:  # the core rejects some damaged histories by raising
         raise ReplayFailedError(describe_replay_failure(exc)) from exc
     if result.replay_failure is not None:
@@ -120,7 +124,9 @@ async def _captured(history: WorkflowHistory) -> ProjectionCapture:
     return capture
 
 
-async def rebuild_from_history(history: WorkflowHistory) -> tuple[CaseView, list[Event]] | None:
+async def rebuild_from_history(
+    history: WorkflowHistory, *, data_converter: DataConverter | None = None
+) -> tuple[CaseView, list[Event]] | None:
     """Replay ``history`` and return the case and timeline it projected.
 
     Args:
@@ -135,4 +141,4 @@ async def rebuild_from_history(history: WorkflowHistory) -> tuple[CaseView, list
         ForeignHistoryError: It is not a GrievanceWorkflow history.
         ReplayFailedError: The current code does not reproduce it.
     """
-    return (await _captured(history)).timeline()
+    return (await _captured(history, data_converter)).timeline()

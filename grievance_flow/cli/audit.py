@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from grievance_flow.audit.export import CaseNotFoundError, fetch_case_history
@@ -24,6 +25,9 @@ from grievance_flow.audit.replay import ReplayVerdict, replay_file, replay_histo
 from grievance_flow.audit.timeline import rebuild_from_history
 from grievance_flow.cli.progress import ProgressBar
 from grievance_flow.cli.system import SystemNotFoundError, connect, locate_system
+from grievance_flow.codec.converter import converter_for, default_converter
+from grievance_flow.codec.keys import CodecKeyError
+from grievance_flow.settings import Settings
 
 
 def _error(message: str, code: int) -> int:
@@ -87,12 +91,29 @@ def replay_command(*, paths: list[Path], query: str | None, data_dir: Path | Non
     for folder in (path for path in paths if path.is_dir()):
         if not any(file.is_relative_to(folder) for file in files):
             return _error(f"no *.json histories under {folder}", 2)
+    try:
+        converter = _files_converter(data_dir)
+    except CodecKeyError as exc:
+        return _error(str(exc), 2)
     if query is None:
-        return asyncio.run(_replay(files, None, None))
-    return asyncio.run(_with_client(data_dir, lambda client: _replay(files, client, query)))
+        return asyncio.run(_replay(files, None, None, converter))
+    return asyncio.run(
+        _with_client(data_dir, lambda client: _replay(files, client, query, converter))
+    )
 
 
-async def _replay(files: list[Path], client: Client | None, query: str | None) -> int:
+def _files_converter(data_dir: Path | None) -> DataConverter:
+    """What decodes history files: the ring of ``--data-dir``, else the process's own."""
+    if data_dir is None:
+        return default_converter()
+    settings = Settings()
+    settings.data_dir = data_dir
+    return converter_for(settings)
+
+
+async def _replay(
+    files: list[Path], client: Client | None, query: str | None, converter: DataConverter
+) -> int:
     runs = await matching_runs(client, query) if client is not None and query else []
     if query is not None and not runs:
         print(f"no workflows match {query!r}", file=sys.stderr)
@@ -108,13 +129,17 @@ async def _replay(files: list[Path], client: Client | None, query: str | None) -
 
     bar.draw()
     for path in files:
-        report(await replay_file(path))
+        report(await replay_file(path, data_converter=converter))
     if client is not None:
         async for live in fetch_histories(client, runs):
             if live.history is None:
                 report(ReplayVerdict(live.source, live.workflow_id, live.error))
             else:
-                report(await replay_history(live.source, live.history))
+                report(
+                    await replay_history(
+                        live.source, live.history, data_converter=client.data_converter
+                    )
+                )
     bar.finish()
     failed = sum(not verdict.ok for verdict in verdicts)
     print(
@@ -135,21 +160,25 @@ def show_command(*, target: str, data_dir: Path | None) -> int:
             history = load_history_file(path)
         except AuditError as exc:
             return _error(f"{path}: {exc}", 1)
-        return asyncio.run(_show(history))
+        try:
+            converter = _files_converter(data_dir)
+        except CodecKeyError as exc:
+            return _error(str(exc), 2)
+        return asyncio.run(_show(history, converter))
 
     async def fetch_and_show(client: Client) -> int:
         try:
             history = await fetch_case_history(client, target, lenient=True)
         except CaseNotFoundError as exc:
             return _error(f"{exc} (and no such history file)", 1)
-        return await _show(history)
+        return await _show(history, client.data_converter)
 
     return asyncio.run(_with_client(data_dir, fetch_and_show))
 
 
-async def _show(history: WorkflowHistory) -> int:
+async def _show(history: WorkflowHistory, converter: DataConverter) -> int:
     try:
-        rebuilt = await rebuild_from_history(history)
+        rebuilt = await rebuild_from_history(history, data_converter=converter)
     except AuditError as exc:
         return _error(str(exc), 1)
     if rebuilt is None:

@@ -19,6 +19,7 @@ from google.protobuf.duration_pb2 import Duration
 from temporalio.api.namespace.v1 import NamespaceConfig
 from temporalio.api.workflowservice.v1 import UpdateNamespaceRequest
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from grievance_flow.binaries import temporal_cli
 from grievance_flow.payloads import DATA_CONVERTER
@@ -170,13 +171,15 @@ class DevServer:
             await asyncio.sleep(poll_interval)
         return code
 
-    async def connect(self, *, patience: float = 60.0) -> Client:
+    async def connect(
+        self, *, patience: float = 60.0, data_converter: DataConverter = DATA_CONVERTER
+    ) -> Client:
         """Wait until the frontend answers and return the process's client."""
         client: Client | None = None
 
         async def answers() -> None:
             nonlocal client
-            client = await Client.connect(self.address, data_converter=DATA_CONVERTER)
+            client = await Client.connect(self.address, data_converter=data_converter)
             if not await client.service_client.check_health():
                 raise DevServerError("the frontend is not serving yet")
 

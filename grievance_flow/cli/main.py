@@ -79,6 +79,27 @@ def _parser() -> argparse.ArgumentParser:
     catalogue_commands.add_parser(
         "schema", help="print the JSON Schema of a catalogue file (catalogue.schema.json)"
     )
+    codec = commands.add_parser("codec", help="the payload codec's key ring")
+    codec_commands = codec.add_subparsers(dest="codec_command", required=True, metavar="ACTION")
+    rotate = codec_commands.add_parser(
+        "rotate", help="add a key to the ring: new payloads use it, old ones stay readable"
+    )
+    rotate.add_argument("--data-dir", type=Path, default=None)
+    rotate.add_argument(
+        "--file", type=Path, default=None, help="the ring file (default: DIR/codec-keys.json)"
+    )
+    codec_server = commands.add_parser(
+        "codec-server", help="serve /encode and /decode to the Temporal Web UI and CLI"
+    )
+    codec_server.add_argument("--host", default="127.0.0.1")
+    codec_server.add_argument("--port", type=int, default=8081)
+    codec_server.add_argument("--data-dir", type=Path, default=None)
+    codec_server.add_argument(
+        "--ui-origin",
+        action="append",
+        default=None,
+        help="an origin the Web UI is served from (repeatable; default the dev server's UI)",
+    )
     report = commands.add_parser(
         "report", help="the month's KPI table per unit (CSV or XLSX) for the monthly report"
     )
@@ -203,6 +224,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             label=args.label,
             data_dir=args.data_dir,
             catalogue=args.catalogue,
+        )
+    if args.command == "codec":
+        from grievance_flow.cli.codec import rotate_command
+
+        return rotate_command(data_dir=args.data_dir, keys_file=args.file)
+    if args.command == "codec-server":
+        from grievance_flow.cli.codec import codec_server_command
+
+        return codec_server_command(
+            host=args.host, port=args.port, data_dir=args.data_dir, ui_origins=args.ui_origin
         )
     if args.command == "report":
         from grievance_flow.cli.report import report_command

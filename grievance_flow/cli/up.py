@@ -39,6 +39,8 @@ from grievance_flow.cli.signals import ApiStartError, QuietServer, serve_until, 
 from grievance_flow.cli.supervision import DevServerSupervisor
 from grievance_flow.cli.system import SystemInfo, write_system_file
 from grievance_flow.cli.workers import WorkerChildren, child_environments, default_worker_count
+from grievance_flow.codec.converter import converter_for
+from grievance_flow.codec.keys import CodecKeyError, ensure_ring_file
 from grievance_flow.logs import uvicorn_log_config
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, database_url, load_domain, open_database
@@ -98,7 +100,7 @@ def run_up(
                 workers=count,
             )
         )
-    except (DevServerError, WorkerStoppedError, ApiStartError) as exc:
+    except (DevServerError, WorkerStoppedError, ApiStartError, CodecKeyError) as exc:
         # The reason a supervisor would want, on stderr and as the last line of the log.
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -116,10 +118,15 @@ async def _up(
     workers: int,
 ) -> None:
     stop = stop_on_signals()
+    if settings.codec_keys is None:
+        # Payloads are encrypted from the first case on (SPEC §12); the worker
+        # processes find the same ring in the data dir.
+        ensure_ring_file(settings.data_dir)
+    converter = converter_for(settings)
     server = DevServer(settings.data_dir, port=temporal_port, ui_port=temporal_port + 1000)
     server.start()
     try:
-        client = await server.connect()
+        client = await server.connect(data_converter=converter)
         await server.keep_histories(client)
         # Lets `grievance audit` and `projection rebuild` find this system via --data-dir.
         write_system_file(

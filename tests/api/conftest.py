@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from grievance_flow.api.app import build_resources, create_app
@@ -60,12 +61,20 @@ async def api(
 
 @asynccontextmanager
 async def running_api(
-    dev_env: WorkflowEnvironment, data_dir: Path, domain: Domain, *, database_url: str | None = None
+    dev_env: WorkflowEnvironment,
+    data_dir: Path,
+    domain: Domain,
+    *,
+    database_url: str | None = None,
+    client: Client | None = None,
 ) -> AsyncIterator[Api]:
     """The app, a worker with the real activities, keys for every role and unit.
 
     The read model is SQLite in ``data_dir`` unless ``database_url`` names another.
+    Both talk to the dev server through ``client`` (default the environment's:
+    ``DATA_CONVERTER``, no codec).
     """
+    client = client or dev_env.client
     engine = make_engine(database_url or sqlite_url_for(data_dir))
     migrate(engine)
     keys = Keys(
@@ -80,11 +89,11 @@ async def running_api(
         },
     )
     task_queue = f"api-{uuid.uuid4()}"
-    resources = build_resources(dev_env.client, engine, domain, task_queue=task_queue)
+    resources = build_resources(client, engine, domain, task_queue=task_queue)
     app = create_app(resources=resources)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(
-            dev_env.client, domain=domain, engine=engine, task_queue=task_queue, executor=executor
+            client, domain=domain, engine=engine, task_queue=task_queue, executor=executor
         )
         async with worker:
             transport = httpx.ASGITransport(app=app)

@@ -7,8 +7,10 @@ or take ``TEMPORAL_ADDRESS`` for an external cluster (SPEC §5).
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
+import stat
 from pathlib import Path
 
 import httpx
@@ -23,6 +25,26 @@ from tests.cli.conftest import (
     json_object,
     wait_until_healthy,
 )
+
+PHONE = "13812345678"
+
+
+def exported_payloads(path: Path) -> str:
+    """Every payload's data in an exported history, decoded from base64 and joined."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("data"), str) and "metadata" in node:
+                found.append(base64.b64decode(node["data"]).decode("utf-8", "replace"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(path.read_text("utf-8")))
+    return "\n".join(found)
 
 
 async def test_audit_commands_find_the_running_system(processes: Processes, tmp_path: Path) -> None:
@@ -72,6 +94,17 @@ async def test_audit_commands_find_the_running_system(processes: Processes, tmp_
         json.loads(exported.read_text("utf-8"))["events"][: len(from_api["events"])]
         == (from_api["events"])
     )
+
+    # up encrypts every payload (SPEC §12): the export holds no phone, and its
+    # ring is the data dir's, private to its owner.
+    assert stat.S_IMODE((data_dir / "codec-keys.json").stat().st_mode) == 0o600
+    assert base64.b64encode(b"binary/encrypted").decode() in json.dumps(from_api)
+    assert PHONE not in exported_payloads(exported)
+    elsewhere = await processes.run(
+        "audit", "replay", str(exported), env=command_env(GRIEVANCE_DATA_DIR=str(tmp_path))
+    )
+    assert elsewhere.returncode == 1, elsewhere.describe()
+    assert "encrypted" in elsewhere.stdout() and "GRIEVANCE_CODEC_KEYS" in elsewhere.stdout()
 
     replay = await processes.run(
         "audit", "replay", str(exported), "--query", f"WorkflowId = '{case['id']}'", *where
