@@ -93,10 +93,14 @@ def _claim_data_dir(data_dir: Path, *, patience: float = CLAIM_PATIENCE) -> int:
 class DevServer:
     """``temporal server start-dev`` with its SQLite database in ``data_dir``."""
 
-    def __init__(self, data_dir: Path, *, port: int, ui_port: int) -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int, ui_port: int, ui_codec_endpoint: str | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.ui_port = ui_port
+        self.ui_codec_endpoint = ui_codec_endpoint
+        """Where the Web UI sends payloads to be decoded (``up``'s ``/codec``), or None."""
         self.address = f"127.0.0.1:{port}"
         self.log_path = data_dir / "temporal.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -139,6 +143,7 @@ class DevServer:
             # SPEC §8's search attributes, which every case upserts; on a data dir
             # that has them already (any later `up`) the server keeps them as they are.
             *dev_server_flags(),
+            *(["--ui-codec-endpoint", self.ui_codec_endpoint] if self.ui_codec_endpoint else []),
         ]
         with self.log_path.open("ab") as output:
             self._log_offset = output.tell()

@@ -40,13 +40,18 @@ from grievance_flow.cli.supervision import DevServerSupervisor
 from grievance_flow.cli.system import SystemInfo, write_system_file
 from grievance_flow.cli.workers import WorkerChildren, child_environments, default_worker_count
 from grievance_flow.codec.converter import converter_for
+from grievance_flow.codec.encryption import EncryptionCodec
 from grievance_flow.codec.keys import CodecKeyError, ensure_ring_file
+from grievance_flow.codec.server import build_codec_app
 from grievance_flow.logs import uvicorn_log_config
 from grievance_flow.notify.notifier import Notifier, build_notifier
 from grievance_flow.runtime import Domain, database_url, load_domain, open_database
 from grievance_flow.settings import Settings
 from grievance_flow.telemetry import MetricsPortError, install_runtime
 from grievance_flow.worker import WorkerStoppedError, running_worker
+
+CODEC_PATH = "/codec"
+"""Where ``up`` serves the codec protocol beside the API, for the Web UI."""
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +128,17 @@ async def _up(
         # processes find the same ring in the data dir.
         ensure_ring_file(settings.data_dir)
     converter = converter_for(settings)
-    server = DevServer(settings.data_dir, port=temporal_port, ui_port=temporal_port + 1000)
+    ui_port = temporal_port + 1000
+    codec = converter.payload_codec
+    sealed = isinstance(codec, EncryptionCodec)
+    server = DevServer(
+        settings.data_dir,
+        port=temporal_port,
+        ui_port=ui_port,
+        # The UI asks the API's /codec to decode; without a key there it gets
+        # 401 and shows ciphertext, with an auditor's key (see README) clear text.
+        ui_codec_endpoint=f"http://{host}:{port}{CODEC_PATH}" if sealed else None,
+    )
     server.start()
     try:
         client = await server.connect(data_converter=converter)
@@ -147,9 +162,13 @@ async def _up(
             task_queue=settings.task_queue,
             webhook_allowed_hosts=settings.webhook_allowed_hosts,
         )
+        app = create_app(resources=resources)
+        if isinstance(codec, EncryptionCodec):
+            origins = [f"http://127.0.0.1:{ui_port}", f"http://localhost:{ui_port}"]
+            app.mount(CODEC_PATH, build_codec_app(codec, engine, ui_origins=origins))
         api = QuietServer(
             uvicorn.Config(
-                create_app(resources=resources),
+                app,
                 host=host,
                 port=port,
                 log_level="warning",

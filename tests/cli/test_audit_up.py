@@ -47,6 +47,19 @@ def exported_payloads(path: Path) -> str:
     return "\n".join(found)
 
 
+def dev_server_command(data_dir: Path) -> str:
+    """The command line of the dev server ``up`` runs on ``data_dir`` (Linux /proc)."""
+    database = str(data_dir / "temporal.db")
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if "start-dev" in words and database in words:
+            return " ".join(words)
+    raise AssertionError(f"no dev server runs on {database}")
+
+
 async def test_audit_commands_find_the_running_system(processes: Processes, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     where = ("--data-dir", str(data_dir))
@@ -85,6 +98,16 @@ async def test_audit_commands_find_the_running_system(processes: Processes, tmp_
             await http.get(f"/v1/grievances/{case['id']}/history", headers=bearer(keys["auditor"])),
             200,
         )
+        # The Web UI's codec endpoint, beside the API: an auditor's key opens the
+        # filing (its phone in clear), no key or a unit's key does not.
+        started = from_api["events"][0]["workflowExecutionStartedEventAttributes"]
+        sealed = {"payloads": started["input"]["payloads"]}
+        opened = await http.post("/codec/decode", json=sealed, headers=bearer(keys["auditor"]))
+        assert opened.status_code == 200, opened.text
+        assert PHONE in base64.b64decode(opened.json()["payloads"][0]["data"]).decode()
+        assert (await http.post("/codec/decode", json=sealed)).status_code == 401
+        unit = bearer(keys["units"]["grid-1"])
+        assert (await http.post("/codec/decode", json=sealed, headers=unit)).status_code == 403
 
     exported = tmp_path / "case.json"
     export = await processes.run("audit", "export", case["id"], "-o", str(exported), *where)
@@ -94,6 +117,8 @@ async def test_audit_commands_find_the_running_system(processes: Processes, tmp_
         json.loads(exported.read_text("utf-8"))["events"][: len(from_api["events"])]
         == (from_api["events"])
     )
+
+    assert f"--ui-codec-endpoint {base_url}/codec" in dev_server_command(data_dir)
 
     # up encrypts every payload (SPEC §12): the export holds no phone, and its
     # ring is the data dir's, private to its owner.
