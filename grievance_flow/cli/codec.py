@@ -7,7 +7,13 @@ from pathlib import Path
 
 from grievance_flow.codec.converter import settings_ring
 from grievance_flow.codec.encryption import EncryptionCodec
-from grievance_flow.codec.keys import CODEC_KEYS_FILE, CodecKeyError, rotate_ring_file
+from grievance_flow.codec.keys import (
+    CODEC_KEYS_FILE,
+    CodecKeyError,
+    ensure_ring_at,
+    read_ring,
+    rotate_ring_file,
+)
 from grievance_flow.codec.server import build_codec_app
 from grievance_flow.runtime import open_database
 from grievance_flow.settings import Settings
@@ -24,18 +30,43 @@ def _settings(data_dir: Path | None) -> Settings:
     return settings
 
 
+def _ring_path(settings: Settings, keys_file: Path | None) -> Path | None:
+    """The ring file a command works on, or None when the environment holds the ring itself."""
+    configured = settings.codec_keys.get_secret_value() if settings.codec_keys else None
+    if keys_file is not None:
+        return keys_file
+    if configured and configured.lstrip().startswith("{"):
+        return None
+    return Path(configured) if configured else settings.data_dir / CODEC_KEYS_FILE
+
+
+def init_command(*, data_dir: Path | None, keys_file: Path | None) -> int:
+    """Create the ring file if it is missing (compose's one-shot); keep an existing one."""
+    path = _ring_path(_settings(data_dir), keys_file)
+    if path is None:
+        print("GRIEVANCE_CODEC_KEYS holds the ring itself: nothing to create")
+        return 0
+    try:
+        existed = path.exists()
+        ring = read_ring(ensure_ring_at(path))
+    except (CodecKeyError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    ids = ", ".join(key.id for key in ring.keys)
+    print(f"{path}: {'kept' if existed else 'created'}, keys {ids}")
+    return 0
+
+
 def rotate_command(*, data_dir: Path | None, keys_file: Path | None) -> int:
     """Append a new key to the ring file; it encrypts once the processes restart."""
-    settings = _settings(data_dir)
-    configured = settings.codec_keys.get_secret_value() if settings.codec_keys else None
-    if keys_file is None and configured and configured.lstrip().startswith("{"):
+    path = _ring_path(_settings(data_dir), keys_file)
+    if path is None:
         print(
             "error: GRIEVANCE_CODEC_KEYS holds the ring itself; rotate it where it is kept, "
             "or give --file",
             file=sys.stderr,
         )
         return 2
-    path = keys_file or (Path(configured) if configured else settings.data_dir / CODEC_KEYS_FILE)
     try:
         key = rotate_ring_file(path)
     except CodecKeyError as exc:

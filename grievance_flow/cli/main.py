@@ -81,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     codec = commands.add_parser("codec", help="the payload codec's key ring")
     codec_commands = codec.add_subparsers(dest="codec_command", required=True, metavar="ACTION")
+    init = codec_commands.add_parser(
+        "init", help="create the key ring file if it is missing (keeps an existing one)"
+    )
+    init.add_argument("--data-dir", type=Path, default=None)
+    init.add_argument(
+        "--file", type=Path, default=None, help="the ring file (default: DIR/codec-keys.json)"
+    )
     rotate = codec_commands.add_parser(
         "rotate", help="add a key to the ring: new payloads use it, old ones stay readable"
     )
@@ -226,8 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             catalogue=args.catalogue,
         )
     if args.command == "codec":
-        from grievance_flow.cli.codec import rotate_command
+        from grievance_flow.cli.codec import init_command, rotate_command
 
+        if args.codec_command == "init":
+            return init_command(data_dir=args.data_dir, keys_file=args.file)
         return rotate_command(data_dir=args.data_dir, keys_file=args.file)
     if args.command == "codec-server":
         from grievance_flow.cli.codec import codec_server_command

@@ -3,7 +3,7 @@
 Kept as JSON, ``{"keys": [{"id", "key", "created_at"}, ...]}`` (``key``: 32
 bytes, base64), newest last: in the data dir's ``codec-keys.json`` (created
 by ``grievance up``, mode 0600), or given by ``GRIEVANCE_CODEC_KEYS`` (the
-JSON itself, or the path of such a file). ``grievance codec rotate`` appends
+JSON itself, or the path of such a file; ``off`` for none). ``grievance codec rotate`` appends
 a key: new payloads use it, old ones stay readable for as long as their key
 stays in the ring, so keys are added, never removed.
 """
@@ -132,13 +132,20 @@ def read_ring(path: Path) -> CodecKeyRing:
     return parse_ring(text, source=str(path))
 
 
+PLAIN = "off"
+"""``GRIEVANCE_CODEC_KEYS=off``: no encryption (to measure its cost, or where the
+Temporal cluster is itself trusted with personal data)."""
+
+
 def ring_from(configured: str | None, data_dir: Path) -> CodecKeyRing | None:
-    """The process's ring: ``GRIEVANCE_CODEC_KEYS`` (JSON or a path), else the data
-    dir's file if there is one, else None (payloads stay plain).
+    """The process's ring: ``GRIEVANCE_CODEC_KEYS`` (JSON or a path; ``off``: none),
+    else the data dir's file if there is one, else None (payloads stay plain).
 
     Raises:
         CodecKeyError: What is configured cannot be used.
     """
+    if configured is not None and configured.strip().lower() == PLAIN:
+        return None
     if configured is not None and configured.strip():
         if configured.lstrip().startswith("{"):
             return parse_ring(configured, source="GRIEVANCE_CODEC_KEYS")
@@ -160,7 +167,11 @@ def _write_private(path: Path, ring: CodecKeyRing) -> None:
 
 def ensure_ring_file(data_dir: Path) -> Path:
     """``DIR/codec-keys.json``: created with one key if missing, else checked and kept."""
-    path = data_dir / CODEC_KEYS_FILE
+    return ensure_ring_at(data_dir / CODEC_KEYS_FILE)
+
+
+def ensure_ring_at(path: Path) -> Path:
+    """A ring file at ``path``: created with one key if missing, else checked and kept."""
     if path.exists():
         read_ring(path)
         return path

@@ -50,6 +50,9 @@ def test_the_environment_may_hold_the_ring_or_its_path(tmp_path: Path) -> None:
     assert given is not None and given.newest.id == "k1"
     assert in_file is not None and in_file.newest.id == "k1"
     assert ring_from(None, tmp_path) is None  # no file in the data dir: plain payloads
+    ensure_ring_file(tmp_path)
+    assert ring_from(None, tmp_path) is not None
+    assert ring_from("off", tmp_path) is None  # turned off, the data dir's file or not
 
 
 @pytest.mark.parametrize(

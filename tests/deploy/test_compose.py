@@ -26,7 +26,7 @@ from grievance_flow.settings import Settings
 from tests.deploy.conftest import ROOT, environment, settings_from, settings_variables
 
 SPEC_SERVICES = {"postgresql", "temporal", "temporal-ui", "api", "worker"}
-ONE_SHOTS = {"temporal-schema", "temporal-setup"}
+ONE_SHOTS = {"temporal-schema", "temporal-setup", "codec-keys"}
 HEALTH_CONDITIONS = {"service_healthy", "service_completed_successfully"}
 PINNED = re.compile(r"^[a-z0-9][a-z0-9./_-]*:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]*)$")
 
@@ -54,10 +54,11 @@ def test_every_image_is_pinned_to_a_version(services: dict[str, Any]) -> None:
 def test_the_project_image_is_built_here_and_tagged_with_the_version(
     services: dict[str, Any],
 ) -> None:
-    for name in ("api", "worker"):
+    ours = {"api", "worker", "codec-keys"}
+    for name in ours:
         assert services[name]["build"] == "."
         assert services[name]["image"] == f"grievance-flow:{_project_version()}"
-    assert {name for name, service in services.items() if "build" in service} == {"api", "worker"}
+    assert {name for name, service in services.items() if "build" in service} == ours
 
 
 def test_start_order_waits_on_health_or_success(services: dict[str, Any]) -> None:
@@ -85,6 +86,7 @@ def test_the_order_is_database_schema_server_setup_then_the_system(
     assert waits_on("temporal-setup") == {"temporal": "service_healthy"}
     for name in ("api", "worker"):
         assert waits_on(name) == {
+            "codec-keys": "service_completed_successfully",
             "postgresql": "service_healthy",
             "temporal": "service_healthy",
             "temporal-setup": "service_completed_successfully",
@@ -173,7 +175,7 @@ def test_the_set_up_scripts_and_mounted_files_exist(services: dict[str, Any]) ->
     )
     init = (ROOT / "deploy" / "postgresql" / "init-read-model.sh").read_text("utf-8")
     assert '"${READ_MODEL_SQL:-/deploy/read-model.sql}"' in init
-    for one_shot in ONE_SHOTS:
+    for one_shot in ONE_SHOTS - {"codec-keys"}:
         entrypoint = services[one_shot]["entrypoint"]
         assert entrypoint[0] == "/bin/sh"
         script = entrypoint[1].removeprefix("/deploy/")
@@ -189,6 +191,19 @@ def test_the_commands_are_the_real_entry_points(services: dict[str, Any]) -> Non
     assert f":{args.port}/readyz" in " ".join(services["api"]["healthcheck"]["test"])
     assert services["worker"]["command"] == ["python", "worker.py"]
     assert (ROOT / "worker.py").is_file()
+
+
+def test_the_api_and_workers_share_the_codec_key_ring(services: dict[str, Any]) -> None:
+    keys = services["codec-keys"]["command"]
+    args = _parser().parse_args(keys[1:])
+    assert (args.command, args.codec_command) == ("codec", "init")
+    assert "codec-keys:/keys" in services["codec-keys"]["volumes"]
+    for name in ("api", "worker"):
+        assert "codec-keys:/keys:ro" in services[name]["volumes"]
+        assert settings_from(environment(services[name])).codec_keys is not None
+        assert environment(services[name])["GRIEVANCE_CODEC_KEYS"] == str(args.file)
+    dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
+    assert "chown 10001:10001 /keys" in dockerfile  # a new volume takes the user's ownership
 
 
 def test_workers_scale(services: dict[str, Any]) -> None:
