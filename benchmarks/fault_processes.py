@@ -197,6 +197,8 @@ class ExtraWorker(_Child):
         env = _env(
             TEMPORAL_ADDRESS=self.temporal_address,
             DATABASE_URL=f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}",
+            # up's payload codec ring: this process must read and write what up's do.
+            GRIEVANCE_CODEC_KEYS=str((self.data_dir / "codec-keys.json").resolve()),
         )
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
@@ -248,6 +250,8 @@ class ExtraApi(_Child):
         env = _env(
             TEMPORAL_ADDRESS=self.temporal_address,
             DATABASE_URL=f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}",
+            # up's payload codec ring: this process must read and write what up's do.
+            GRIEVANCE_CODEC_KEYS=str((self.data_dir / "codec-keys.json").resolve()),
         )
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(

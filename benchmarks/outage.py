@@ -53,6 +53,8 @@ from benchmarks.faults import Driver
 from benchmarks.read_model_diff import rows_differing
 from benchmarks.tcp_proxy import CuttableProxy
 from grievance_flow.audit.rebuild import rebuild_read_model
+from grievance_flow.codec.converter import sealed_converter
+from grievance_flow.codec.keys import CODEC_KEYS_FILE, read_ring
 from grievance_flow.store.engine import make_engine, migrate, normalize_url
 from grievance_flow.store.models import CaseRecord
 from grievance_flow.workflows.contracts import (
@@ -358,7 +360,9 @@ async def _measure(
     if route is None:  # every case in classify: learn the route from one more case
         route = await _bring_to_stage(driver, options.cases, "accept")
     ids = [case["id"] for case in cases]
-    client = await Client.connect(up.temporal_address)
+    # up seals every payload: this client reads cases with the same ring.
+    ring = read_ring(up.data_dir / CODEC_KEYS_FILE)
+    client = await Client.connect(up.temporal_address, data_converter=sealed_converter(ring))
     looks = asyncio.Semaphore(20)
     if await _wait_projected(direct, await _live_seqs(client, ids, looks), patience=120) is None:
         raise SystemExit("the read model did not catch up before the outage")
