@@ -22,10 +22,19 @@ const passLine = {
     ctx.lineTo(chartArea.right, y);
     ctx.stroke();
     ctx.fillStyle = "#e5484d";
-    ctx.fillText("80% 达标线", chartArea.right - 64, y - 4);
+    ctx.textAlign = "right";
+    ctx.fillText("80% 达标线", chartArea.right - 4, y - 4);
     ctx.restore();
   },
 };
+
+// The page's colours and type (Chart.js's defaults are for a white page).
+function style(Chart) {
+  Chart.defaults.color = "#8b9bab";
+  Chart.defaults.borderColor = "#2a3947";
+  Chart.defaults.font.size = 12;
+  Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
+}
 
 function draw(id, config) {
   const existing = charts.get(id);
@@ -34,6 +43,7 @@ function draw(id, config) {
     existing.update("none");
     return;
   }
+  if (charts.size === 0) style(window.Chart);
   const canvas = document.getElementById(id);
   charts.set(id, new window.Chart(canvas, config));
 }

@@ -21,10 +21,13 @@ export function localTime(iso, timeZone) {
 
 /** "超 5分" past ``iso``, "剩 3分" before it, against ``now`` (ms). */
 export function untilOrPast(iso, now) {
-  const minutes = Math.round((new Date(iso).getTime() - now) / 60000);
-  const span = Math.abs(minutes);
-  const text = span >= 1440 ? `${Math.floor(span / 1440)}天` : span >= 60 ? `${Math.floor(span / 60)}时` : `${span}分`;
-  return minutes < 0 ? `超 ${text}` : `剩 ${text}`;
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  const span = Math.abs(seconds);
+  let text = `${span}秒`;
+  if (span >= 86400) text = `${Math.floor(span / 86400)}天`;
+  else if (span >= 3600) text = `${Math.floor(span / 3600)}时`;
+  else if (span >= 60) text = `${Math.floor(span / 60)}分`;
+  return seconds < 0 ? `超 ${text}` : `剩 ${text}`;
 }
 
 /** A DOM element with text and attributes (never innerHTML: API text is untrusted). */
