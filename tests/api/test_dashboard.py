@@ -157,6 +157,15 @@ async def lights_on(api: Api, red: str, yellow: str) -> dict[str, Any]:
     raise AssertionError(f"the lights never came on: {overview}")
 
 
+def watch(page: Page, problems: list[str]) -> None:
+    """Collect the page's script and console errors (a CSP violation is one) as they come."""
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+
+
 def percent(rate: float | None) -> str:
     """A rate as the page writes it (JavaScript's ``toFixed(1)``)."""
     return "—" if rate is None else f"{rate * 100:.1f}%"
@@ -228,11 +237,7 @@ async def test_the_dashboard_shows_what_the_api_answers(served: tuple[str, Api])
         try:
             page = await browser.new_page(viewport={"width": 1600, "height": 1000})
             problems: list[str] = []
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.on(
-                "console",
-                lambda message: problems.append(message.text) if message.type == "error" else None,
-            )
+            watch(page, problems)
             requested: list[str] = []
             page.on("request", lambda request: requested.append(request.url))
 
@@ -300,7 +305,21 @@ async def test_the_dashboard_shows_what_the_api_answers(served: tuple[str, Api])
             await page.reload()
             await page.wait_for_selector("body[data-state=ready]", timeout=30_000)
 
-            # Hotspots are not built yet (404): that alone may be logged.
-            assert [p for p in problems if not re.search(r"404", p)] == []
+            # Another tab has no key: it asks, refuses a wrong one, takes the right one.
+            other = await browser.new_page()
+            watch(other, problems)
+            await other.goto(f"{base_url}/dashboard")
+            await other.wait_for_selector("body[data-state=signed-out]")
+            await other.fill("#key-input", "not-a-key")
+            await other.press("#key-input", "Enter")
+            await other.wait_for_selector("#message.error")
+            assert "密钥无效" in await other.inner_text("#message")
+            await other.fill("#key-input", key)
+            await other.press("#key-input", "Enter")
+            await other.wait_for_selector("body[data-state=ready]", timeout=30_000)
+
+            # Hotspots are not built yet (404), the wrong key was refused (401):
+            # only those may be logged.
+            assert [p for p in problems if not re.search(r"\b40[14]\b", p)] == []
         finally:
             await browser.close()

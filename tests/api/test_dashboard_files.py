@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -79,3 +80,13 @@ def test_the_vendored_chart_library_is_the_one_recorded() -> None:
     digest = hashlib.sha256((STATIC / "vendor" / "chart.umd.js").read_bytes()).hexdigest()
     assert digest in record
     assert (STATIC / "vendor" / "chart.js-LICENSE.md").read_text().startswith("The MIT License")
+
+
+def test_every_file_of_the_page_ships_in_the_wheel() -> None:
+    pyproject = tomllib.loads((STATIC.parents[3] / "pyproject.toml").read_text())
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["grievance_flow"]
+    package = STATIC.parents[2]
+    on_disk = {path for path in STATIC.rglob("*") if path.is_file()}
+    covered = {path for pattern in shipped for path in package.glob(pattern) if path.is_file()}
+    assert on_disk <= covered
+    assert set(FILES) == {str(path.relative_to(STATIC)) for path in on_disk}
