@@ -157,6 +157,23 @@ async def lights_on(api: Api, red: str, yellow: str) -> dict[str, Any]:
     raise AssertionError(f"the lights never came on: {overview}")
 
 
+def hotspots_of(case_id: str) -> dict[str, Any]:
+    """A ``GET /v1/hotspots`` answer (built elsewhere; its shape is agreed): one cluster."""
+    window = {"from": "2026-11-08T00:00:00+08:00", "to": "2026-12-08T00:00:00+08:00"}
+    previous = {"from": "2026-10-09T00:00:00+08:00", "to": "2026-11-08T00:00:00+08:00"}
+    item = {
+        "category": VENDING,
+        "category_name": "占道经营",
+        "grid": "grid-1",
+        "grid_name": "湖滨一网格",
+        "cases": 4,
+        "previous": 1,
+        "trend": "up",
+        "case_ids": [case_id],
+    }
+    return {"days": 30, "min_cases": 3, "window": window, "previous": previous, "items": [item]}
+
+
 def watch(page: Page, problems: list[str]) -> None:
     """Collect the page's script and console errors (a CSP violation is one) as they come."""
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
@@ -306,8 +323,11 @@ async def test_the_dashboard_shows_what_the_api_answers(served: tuple[str, Api])
             await page.wait_for_selector("body[data-state=ready]", timeout=30_000)
 
             # Another tab has no key: it asks, refuses a wrong one, takes the right one.
+            # It is answered hotspots in the shape GET /v1/hotspots is specified with.
             other = await browser.new_page()
             watch(other, problems)
+            hotspots = hotspots_of(cases["red"])
+            await other.route("**/v1/hotspots?*", lambda route: route.fulfill(json=hotspots))
             await other.goto(f"{base_url}/dashboard")
             await other.wait_for_selector("body[data-state=signed-out]")
             await other.fill("#key-input", "not-a-key")
@@ -317,6 +337,10 @@ async def test_the_dashboard_shows_what_the_api_answers(served: tuple[str, Api])
             await other.fill("#key-input", key)
             await other.press("#key-input", "Enter")
             await other.wait_for_selector("body[data-state=ready]", timeout=30_000)
+            (hotspot,) = await other.locator("#hotspots-list tr").all_inner_texts()
+            assert hotspot.split("\t")[:5] == ["占道经营", "湖滨一网格", "4", "1", "↑ 上升"]
+            await other.click(f'#hotspots-list button[data-case="{cases["red"]}"]')
+            await other.wait_for_selector("#drill[data-state=ready]")
 
             # Hotspots are not built yet (404), the wrong key was refused (401):
             # only those may be logged.

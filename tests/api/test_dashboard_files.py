@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from grievance_flow.api.app import create_app
-from grievance_flow.api.routes.dashboard import FILES
+from grievance_flow.api.routes.dashboard import shipped_files
 
 STATIC = Path(__file__).resolve().parents[2] / "grievance_flow" / "api" / "static" / "dashboard"
 
@@ -63,7 +63,7 @@ async def test_every_module_the_page_imports_is_served(http: httpx.AsyncClient) 
         for script in STATIC.glob("*.js")
         for name in re.findall(r'from "\./([\w.-]+)"', script.read_text())
     }
-    assert imported and imported <= set(FILES)
+    assert imported and imported <= set(shipped_files())
 
 
 @pytest.mark.parametrize(
@@ -89,4 +89,4 @@ def test_every_file_of_the_page_ships_in_the_wheel() -> None:
     on_disk = {path for path in STATIC.rglob("*") if path.is_file()}
     covered = {path for pattern in shipped for path in package.glob(pattern) if path.is_file()}
     assert on_disk <= covered
-    assert set(FILES) == {str(path.relative_to(STATIC)) for path in on_disk}
+    assert set(shipped_files()) == {str(path.relative_to(STATIC)) for path in on_disk}

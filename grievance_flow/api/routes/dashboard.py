@@ -4,13 +4,14 @@ The page holds no data and no key: it asks the API for everything with the
 key the user gives it (SPEC §11: from the URL fragment, which browsers never
 send, or typed in once and kept in the tab's ``sessionStorage``). So these
 routes need no authentication, and serve only the files that ship in
-``api/static/dashboard`` (a fixed list read at import, never a path from the
+``api/static/dashboard`` (a fixed list read once, never a path from the
 request), each with its own content type and a Content-Security-Policy that
 lets the page run only its own scripts and talk only to its own origin.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from typing import Final
 
@@ -50,8 +51,13 @@ _HEADERS: Final = {
 }
 
 
-def _shipped_files() -> dict[str, bytes]:
-    """Every file of the dashboard, by its path under ``static/dashboard`` (``vendor/x.js``)."""
+@cache
+def shipped_files() -> dict[str, bytes]:
+    """Every file of the dashboard, by its path under ``static/dashboard`` (``vendor/x.js``).
+
+    Read once, on the first request (not at import): the page is small (Chart.js
+    is most of it) and changes only with a release.
+    """
     root = resources.files("grievance_flow.api") / "static" / "dashboard"
     found: dict[str, bytes] = {}
     pending = [(root, "")]
@@ -66,12 +72,8 @@ def _shipped_files() -> dict[str, bytes]:
     return found
 
 
-FILES: Final = _shipped_files()
-"""Read once: the page is small (Chart.js is most of it) and changes only with a release."""
-
-
 def _serve(name: str) -> Response:
-    body = FILES.get(name)
+    body = shipped_files().get(name)
     if body is None:
         raise NotFound(f"The dashboard has no file '{name}'.")
     suffix = name[name.rfind(".") :]
