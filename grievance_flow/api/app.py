@@ -23,6 +23,7 @@ from grievance_flow.api.metrics import ApiMetrics, RequestMetrics
 from grievance_flow.api.routes import (
     actions,
     catalogue,
+    dashboard,
     grievances,
     health,
     history,
@@ -30,6 +31,7 @@ from grievance_flow.api.routes import (
     kpis,
     notices,
     open311,
+    overview,
     webhooks,
 )
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
@@ -124,8 +126,10 @@ def create_app(
     app.include_router(actions.router)
     app.include_router(catalogue.router)
     app.include_router(kpis.router)
+    app.include_router(overview.router)
     app.include_router(notices.router)
     app.include_router(webhooks.router)
     app.include_router(hotspots.router)
+    app.include_router(dashboard.router)
     app.mount(open311.PREFIX, open311.build_open311_app(app))
     return app

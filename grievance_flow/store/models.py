@@ -62,6 +62,8 @@ class CaseRecord(SQLModel, table=True):
     )
     sla_stage: str | None = None
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    warn_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    """When the current stage's clock turns yellow (黄灯); NULL with ``due_at``."""
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

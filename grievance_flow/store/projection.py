@@ -134,6 +134,7 @@ def case_row(case: CaseView) -> dict[str, Any]:
         "overdue_stages": list(case.overdue_stages),
         "sla_stage": deadline.stage.value if deadline is not None else None,
         "due_at": deadline.due_at if deadline is not None else None,
+        "warn_at": deadline.warn_at if deadline is not None else None,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "closed_at": case.closed_at,

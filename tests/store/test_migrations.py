@@ -42,7 +42,8 @@ def _version(engine: Engine) -> str:
 
 def _insert_as_0001(engine: Engine, case: CaseView) -> None:
     """Write ``case`` and its events as the 0001 code did: no KPI columns or fields."""
-    row = {name: value for name, value in case_row(case).items() if name not in KPI_FIELDS}
+    later = (*KPI_FIELDS, "warn_at")
+    row = {name: value for name, value in case_row(case).items() if name not in later}
     row["doc"] = {k: v for k, v in case_to_dict(case).items() if k not in KPI_FIELDS}
     events = [event_row(case.id, event) for event in make_events(3)]
     with engine.begin() as connection:
@@ -88,7 +89,7 @@ def test_upgrade_keeps_cases_events_and_keys(engine_at_0001: Engine) -> None:
 
     migrate(engine)
 
-    assert _version(engine) == "0006"
+    assert _version(engine) == "0007"
     # The old document lacks the KPI fields; it still reads back, with their defaults.
     assert get_case(engine, case.id) == case
     assert case_events(engine, case.id) == make_events(3)
@@ -192,3 +193,19 @@ def test_upgrade_to_0003_marks_delivered_notices_and_keeps_pending_ones(database
         assert count == 2
     finally:
         engine.dispose()
+
+
+def test_upgrade_to_0007_gives_open_cases_their_warning_time(engine_at_0001: Engine) -> None:
+    engine = engine_at_0001
+    waiting = make_case("old-warn", stage=Stage.HANDLE, last_seq=3)
+    closed = make_case("old-closed", stage=Stage.CLOSED, last_seq=3)
+    _insert_as_0001(engine, waiting)
+    _insert_as_0001(engine, closed)
+
+    migrate(engine)
+
+    assert _record(engine, waiting.id).warn_at == waiting.deadlines["handle"].warn_at
+    assert _record(engine, closed.id).warn_at is None
+    _move_to(engine, "0006", down=True)
+    columns = {column["name"] for column in sa.inspect(engine).get_columns("cases")}
+    assert "warn_at" not in columns and "due_at" in columns
