@@ -28,6 +28,7 @@ from grievance_flow.api.routes import (
     health,
     history,
     hotspots,
+    keys,
     kpis,
     notices,
     open311,
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(overview.router)
     app.include_router(notices.router)
     app.include_router(webhooks.router)
+    app.include_router(keys.router)
     app.include_router(hotspots.router)
     app.include_router(dashboard.router)
     app.mount(open311.PREFIX, open311.build_open311_app(app))

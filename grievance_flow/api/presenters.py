@@ -106,7 +106,12 @@ def present_event(event: Event) -> EventPublic:
         seq=event.seq,
         type=event.type,
         at=event.at,
-        actor=ActorPublic(role=event.actor.role, unit=event.actor.unit),
+        actor=ActorPublic(
+            role=event.actor.role,
+            unit=event.actor.unit,
+            holder=event.actor.holder,
+            key_id=event.actor.key_id,
+        ),
         stage=event.stage,
         data=event.data,
     )

@@ -192,10 +192,14 @@ class DecideExtensionBody(_Body):
 
 
 class ActorPublic(BaseModel):
-    """Who did something."""
+    """Who did something: the role, the unit, and the key's holder and id (SPEC §7)."""
 
     role: Role
     unit: str | None = None
+    holder: str | None = Field(
+        default=None, description="Who holds the key the action came with; null for the system"
+    )
+    key_id: str | None = Field(default=None, description="The key's stable, non-secret id")
 
 
 class ReporterPublic(BaseModel):

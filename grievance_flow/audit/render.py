@@ -35,8 +35,11 @@ def local(moment: datetime | str | None) -> str:
 
 
 def actor_label(actor: Actor) -> str:
-    """``role`` or ``role/unit``."""
-    return f"{actor.role.value}/{actor.unit}" if actor.unit else actor.role.value
+    """``role`` or ``role/unit``, then the key's holder and id when the history has them."""
+    label = f"{actor.role.value}/{actor.unit}" if actor.unit else actor.role.value
+    if actor.holder is not None or actor.key_id is not None:
+        label += f" {actor.holder or '?'} ({actor.key_id or 'no key id'})"
+    return label
 
 
 def render_timeline(case: CaseView, events: list[Event]) -> str:

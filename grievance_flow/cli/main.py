@@ -69,9 +69,21 @@ def _parser() -> argparse.ArgumentParser:
         choices=[role.value for role in Role if role is not Role.SYSTEM],
     )
     create.add_argument("--unit", default=None, help="the unit id (role unit only)")
-    create.add_argument("--label", default="", help="who the key is for")
+    create.add_argument(
+        "--holder",
+        "--label",
+        dest="holder",
+        default=None,
+        help="who the key is issued to (a person or desk), recorded with every action; "
+        "default: the login issuing it (SPEC §5's form without --holder keeps working)",
+    )
     create.add_argument("--data-dir", type=Path, default=None)
     create.add_argument("--catalogue", type=Path, default=None)
+    listing = key_commands.add_parser("list", help="every key: id, role, unit, holder, state")
+    listing.add_argument("--data-dir", type=Path, default=None)
+    revoke = key_commands.add_parser("revoke", help="revoke a key: refused from its next request")
+    revoke.add_argument("key_id", metavar="KEY_ID")
+    revoke.add_argument("--data-dir", type=Path, default=None)
     catalogue = commands.add_parser("catalogue", help="the dispatch catalogue's file format")
     catalogue_commands = catalogue.add_subparsers(
         dest="catalogue_command", required=True, metavar="ACTION"
@@ -223,12 +235,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _exit_skipping_finalization(run_api_command(host=args.host, port=args.port))
     if args.command == "keys":
-        from grievance_flow.cli.keys import create_key_command
+        from grievance_flow.cli.keys import (
+            create_key_command,
+            default_holder,
+            list_keys_command,
+            revoke_command,
+        )
 
+        if args.keys_command == "list":
+            return list_keys_command(data_dir=args.data_dir)
+        if args.keys_command == "revoke":
+            return revoke_command(key_id=args.key_id, data_dir=args.data_dir)
         return create_key_command(
             role=Role(args.role),
             unit=args.unit,
-            label=args.label,
+            label=args.holder if args.holder is not None else default_holder(),
             data_dir=args.data_dir,
             catalogue=args.catalogue,
         )

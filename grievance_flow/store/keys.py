@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from grievance_flow.store.models import ApiKey
 from grievance_flow.workflows.contracts import Actor, Role
@@ -30,8 +30,16 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+KEY_ID_PREFIX = "k_"
+
+
+def key_id_for(key: str) -> str:
+    """The key's stable, non-secret id (SPEC §7): ``k_`` and 16 hex digits of its hash."""
+    return KEY_ID_PREFIX + hash_key(key)[:16]
+
+
 def create_key(engine: Engine, *, role: Role, unit: str | None, label: str = "") -> str:
-    """Issue a new key for ``role`` (and ``unit``) and return its plaintext.
+    """Issue a new key for ``role`` (and ``unit``), held by ``label``; return its plaintext.
 
     The plaintext is not stored and cannot be shown again.
 
@@ -60,6 +68,7 @@ def register_key(
     _check_key_fits(key, role, unit)
     row = {
         "key_hash": hash_key(key),
+        "key_id": key_id_for(key),
         "role": role.value,
         "unit": unit,
         "label": label,
@@ -85,14 +94,55 @@ def register_key(
 
 
 def resolve_key(engine: Engine, key: str) -> Actor | None:
-    """Return who ``key`` belongs to, or None for an empty or unknown key."""
+    """Return who ``key`` belongs to, or None for an empty, unknown or revoked key.
+
+    The actor carries the key's holder and id, so every action it takes records
+    who took it (SPEC §7), whatever the request body says.
+    """
     if not key:
         return None
     with Session(engine) as session:
         stored = session.get(ApiKey, hash_key(key))
-    if stored is None:
+    if stored is None or stored.revoked_at is not None:
         return None
-    return Actor(role=Role(stored.role), unit=stored.unit)
+    return actor_of(stored)
+
+
+def actor_of(stored: ApiKey) -> Actor:
+    """The actor a stored key acts as."""
+    return Actor(
+        role=Role(stored.role), unit=stored.unit, holder=stored.label or None, key_id=stored.key_id
+    )
+
+
+def list_keys(engine: Engine) -> list[ApiKey]:
+    """Every key, revoked ones included, oldest first (hashes only, never a plaintext)."""
+    with Session(engine) as session:
+        statement = select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.key_id))
+        return list(session.exec(statement))
+
+
+def find_key(engine: Engine, key_id: str) -> ApiKey | None:
+    """The key with this id, or None."""
+    with Session(engine) as session:
+        return session.exec(select(ApiKey).where(col(ApiKey.key_id) == key_id)).first()
+
+
+def revoke_key(engine: Engine, key_id: str, *, now: datetime | None = None) -> ApiKey | None:
+    """Revoke the key (it answers 401 from its next request on); None if there is none.
+
+    Revoking a revoked key changes nothing and returns it as it is.
+    """
+    with Session(engine) as session:
+        stored = session.exec(select(ApiKey).where(col(ApiKey.key_id) == key_id)).first()
+        if stored is None:
+            return None
+        if stored.revoked_at is None:
+            stored.revoked_at = now or datetime.now(UTC)
+            session.add(stored)
+            session.commit()
+            session.refresh(stored)
+        return stored
 
 
 def _check_key_fits(key: str, role: Role, unit: str | None) -> None:

@@ -90,6 +90,9 @@ class EventRecord(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     actor_role: str
     actor_unit: str | None = None
+    actor_holder: str | None = None
+    """Who holds the key the action came with (SPEC §7); NULL for the system."""
+    actor_key_id: str | None = Field(default=None, max_length=32)
     stage: str
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     version: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
@@ -148,10 +151,15 @@ class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
 
     key_hash: str = Field(primary_key=True, max_length=64)
+    key_id: str = Field(max_length=32, unique=True, index=True)
+    """``k_`` and the hash's first 16 hex digits: names the key, reveals nothing."""
     role: str
     unit: str | None = None
     label: str = ""
+    """The key's holder (SPEC §7: a person or desk), recorded with every action."""
     created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the key was revoked; from then on it answers 401."""
 
 
 class WebhookSubscription(SQLModel, table=True):

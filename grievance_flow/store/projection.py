@@ -153,6 +153,8 @@ def event_row(case_id: str, event: Event) -> dict[str, Any]:
         "at": event.at,
         "actor_role": event.actor.role.value,
         "actor_unit": event.actor.unit,
+        "actor_holder": event.actor.holder,
+        "actor_key_id": event.actor.key_id,
         "stage": event.stage.value,
         "data": plain["data"],
     }

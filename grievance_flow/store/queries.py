@@ -158,7 +158,12 @@ def event_of(record: EventRecord) -> Event:
         seq=record.seq,
         type=EventType(record.type),
         at=record.at,
-        actor=Actor(role=Role(record.actor_role), unit=record.actor_unit),
+        actor=Actor(
+            role=Role(record.actor_role),
+            unit=record.actor_unit,
+            holder=record.actor_holder,
+            key_id=record.actor_key_id,
+        ),
         stage=Stage(record.stage),
         data=record.data,
     )

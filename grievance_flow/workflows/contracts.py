@@ -171,10 +171,19 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who performed an action: a role and, for the ``unit`` role, the unit id."""
+    """Who performed an action: a role, for the ``unit`` role the unit id, and the key.
+
+    ``holder`` and ``key_id`` come from the API key the request carried (SPEC §7),
+    never from its body; None for the system and in histories recorded before
+    keys had holders.
+    """
 
     role: Role
     unit: str | None = None
+    holder: str | None = None
+    """The key's holder: the person or desk it was issued to."""
+    key_id: str | None = None
+    """The key's stable, non-secret id (``k_…``)."""
 
 
 SYSTEM = Actor(role=Role.SYSTEM)

@@ -29,7 +29,7 @@ from grievance_flow.store.engine import (
     normalize_url,
     sqlite_url_for,
 )
-from grievance_flow.store.keys import create_key, resolve_key
+from grievance_flow.store.keys import create_key, key_id_for, resolve_key
 from grievance_flow.worker import ACTIVITY_THREADS
 from grievance_flow.workflows.contracts import Actor, Role
 
@@ -89,7 +89,7 @@ def test_in_memory_sqlite_is_one_database_for_all_threads() -> None:
     thread.start()
     thread.join()
     engine.dispose()
-    assert seen == [Actor(role=Role.AUDITOR)]
+    assert seen == [Actor(role=Role.AUDITOR, key_id=key_id_for(key))]
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -109,8 +109,8 @@ def test_migrating_again_changes_nothing(database_url: str) -> None:
         migrate(engine)  # by engine, as the API lifespan does
         migrate(engine)
         assert _tables(engine) == TABLES
-        assert _versions(engine) == ["0007"]
-        assert resolve_key(engine, key) == Actor(role=Role.HOTLINE)
+        assert _versions(engine) == ["0008"]
+        assert resolve_key(engine, key) == Actor(role=Role.HOTLINE, key_id=key_id_for(key))
     finally:
         engine.dispose()
 
@@ -165,7 +165,7 @@ def test_processes_starting_together_can_all_migrate(database_url: str) -> None:
 def _assert_at_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        assert _versions(engine) == ["0007"]
+        assert _versions(engine) == ["0008"]
         assert _tables(engine) == TABLES
     finally:
         engine.dispose()

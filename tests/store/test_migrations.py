@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from grievance_flow.store.engine import alembic_config, make_engine, migrate
-from grievance_flow.store.keys import create_key, resolve_key
+from grievance_flow.store.keys import hash_key, key_id_for, resolve_key
 from grievance_flow.store.models import CaseRecord
 from grievance_flow.store.notices import list_notices, record_notice
 from grievance_flow.store.projection import case_row, event_row, project_case
@@ -85,15 +85,24 @@ def test_upgrade_keeps_cases_events_and_keys(engine_at_0001: Engine) -> None:
     engine = engine_at_0001
     case = make_case("old-1", stage=Stage.HANDLE, last_seq=3)
     _insert_as_0001(engine, case)
-    key = create_key(engine, role=Role.AUDITOR, unit=None)
+    key = "gf_old-auditor-key"
+    with engine.begin() as connection:  # as 0001 stored keys: no key id, no holder column use
+        connection.execute(
+            sa.text(
+                "INSERT INTO api_keys (key_hash, role, unit, label, created_at) "
+                "VALUES (:hash, 'auditor', NULL, '', :at)"
+            ),
+            {"hash": hash_key(key), "at": datetime(2026, 3, 1, tzinfo=UTC)},
+        )
 
     migrate(engine)
 
-    assert _version(engine) == "0007"
+    assert _version(engine) == "0008"
     # The old document lacks the KPI fields; it still reads back, with their defaults.
     assert get_case(engine, case.id) == case
     assert case_events(engine, case.id) == make_events(3)
-    assert resolve_key(engine, key) == Actor(role=Role.AUDITOR)
+    # The old key gets its id from its hash, and no holder yet.
+    assert resolve_key(engine, key) == Actor(role=Role.AUDITOR, key_id=key_id_for(key))
     record = _record(engine, case.id)
     assert (record.accepted_on_time, record.completed_on_time) == (None, None)
     assert record.overdue_stages == []
