@@ -38,6 +38,8 @@ class Settings(BaseSettings):
         codec_keys: ``GRIEVANCE_CODEC_KEYS``, the payload codec's key ring: its JSON,
             or the path of its file; unset means the data dir's ``codec-keys.json``
             if there is one, else payloads go to Temporal unencrypted (SPEC §12).
+        audit_key: ``GRIEVANCE_AUDIT_KEY``, the Ed25519 audit key (PEM) that signs
+            exported histories; unset means the data dir's ``audit-key.pem``.
         workflow_cache: ``GRIEVANCE_WORKFLOW_CACHE``, open cases a worker keeps in memory.
         workflow_sandbox: ``GRIEVANCE_WORKFLOW_SANDBOX``; true runs workflow code in
             Temporal's sandbox (restricted imports, re-imported per run). Off by
@@ -101,6 +103,9 @@ class Settings(BaseSettings):
     )
     codec_keys: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("GRIEVANCE_CODEC_KEYS")
+    )
+    audit_key: Path | None = Field(
+        default=None, validation_alias=AliasChoices("GRIEVANCE_AUDIT_KEY")
     )
     notice_webhook_url: str | None = Field(
         default=None, validation_alias=AliasChoices("NOTICE_WEBHOOK_URL")

@@ -22,6 +22,7 @@ from grievance_flow.api.keyring import KeyRing
 from grievance_flow.api.metrics import ApiMetrics, RequestMetrics
 from grievance_flow.api.routes import (
     actions,
+    audit_key,
     catalogue,
     dashboard,
     grievances,
@@ -35,6 +36,7 @@ from grievance_flow.api.routes import (
     overview,
     webhooks,
 )
+from grievance_flow.audit.signing import VerifyingKey, audit_key_path, read_verifying_key
 from grievance_flow.runtime import Domain, connect_temporal, load_domain, open_database
 from grievance_flow.settings import Settings
 
@@ -48,6 +50,12 @@ Errors are `{"error": Name, "detail": sentence}`.
 """
 
 
+def published_audit_key(settings: Settings) -> VerifyingKey | None:
+    """The public audit key of ``settings`` (its file, or the data dir's), if there is one."""
+    path = audit_key_path(settings.audit_key, settings.data_dir)
+    return read_verifying_key(path) if path.exists() else None
+
+
 def build_resources(
     client: Client,
     engine: Engine,
@@ -55,11 +63,13 @@ def build_resources(
     *,
     task_queue: str,
     webhook_allowed_hosts: str | None = None,
+    audit_key: VerifyingKey | None = None,
 ) -> ApiResources:
     """Bundle already-created resources for :func:`create_app`.
 
     ``webhook_allowed_hosts`` is ``WEBHOOK_ALLOWED_HOSTS``: a comma list of host
-    patterns subscriber URLs must match; None or empty, any host.
+    patterns subscriber URLs must match; None or empty, any host. ``audit_key``
+    is the public audit key ``GET /v1/audit/public-key`` publishes.
     """
     hosts = tuple(
         part.strip().lower() for part in (webhook_allowed_hosts or "").split(",") if part.strip()
@@ -71,6 +81,7 @@ def build_resources(
         gateway=CaseGateway(client, engine, task_queue=task_queue),
         keyring=KeyRing(engine),
         webhook_allowed_hosts=hosts or None,
+        audit_key=audit_key,
     )
 
 
@@ -101,6 +112,7 @@ def create_app(
             domain,
             task_queue=config.task_queue,
             webhook_allowed_hosts=config.webhook_allowed_hosts,
+            audit_key=published_audit_key(config),
         )
         try:
             yield
@@ -124,6 +136,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(grievances.router)
     app.include_router(history.router)
+    app.include_router(audit_key.router)
     app.include_router(actions.router)
     app.include_router(catalogue.router)
     app.include_router(kpis.router)

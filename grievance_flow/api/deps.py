@@ -13,6 +13,7 @@ from temporalio.client import Client
 from grievance_flow.api.errors import Unauthorized
 from grievance_flow.api.gateway import CaseGateway
 from grievance_flow.api.keyring import KeyRing
+from grievance_flow.audit.signing import VerifyingKey
 from grievance_flow.catalogue.model import Catalogue
 from grievance_flow.runtime import Domain
 from grievance_flow.workflows.contracts import Actor
@@ -29,6 +30,8 @@ class ApiResources:
     keyring: KeyRing
     webhook_allowed_hosts: tuple[str, ...] | None = None
     """``WEBHOOK_ALLOWED_HOSTS`` as patterns (``*.example.cn``); None: any host."""
+    audit_key: VerifyingKey | None = None
+    """The public half of the system's audit key (SPEC §12), or None without one."""
 
 
 # Every dependency here is ``async def``, though none awaits: FastAPI runs a

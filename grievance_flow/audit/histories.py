@@ -16,6 +16,7 @@ from typing import Any
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
+from grievance_flow.audit.bundle import is_bundle
 from grievance_flow.payloads import DATA_CONVERTER
 from grievance_flow.workflows.contracts import FileGrievanceInput
 
@@ -111,7 +112,7 @@ def case_id_of(first: HistoryEvent) -> str | None:
 
 
 def load_history_file(path: Path) -> WorkflowHistory:
-    """Read and check one history file.
+    """Read and check one history file: Temporal's history JSON, or a signed bundle.
 
     Raises:
         NotAHistoryError: Unreadable, not JSON, or not a workflow history.
@@ -125,6 +126,8 @@ def load_history_file(path: Path) -> WorkflowHistory:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotAHistoryError(f"invalid JSON ({exc})") from exc
+    if is_bundle(document):  # a signed bundle: replay its history (verify checks the rest)
+        return history_from_json(document.get("history"), workflow_id=document.get("case_id"))
     return history_from_json(document)
 
 

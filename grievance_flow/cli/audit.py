@@ -8,20 +8,34 @@ no reachable system.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
+from grievance_flow.audit.bundle import BundleError, canonical, make_bundle, verify_bundle
 from grievance_flow.audit.export import CaseNotFoundError, fetch_case_history
-from grievance_flow.audit.histories import AuditError, history_files, load_history_file
+from grievance_flow.audit.histories import (
+    AuditError,
+    history_files,
+    history_from_json,
+    load_history_file,
+)
 from grievance_flow.audit.live import fetch_histories, matching_runs
 from grievance_flow.audit.render import render_timeline
 from grievance_flow.audit.replay import ReplayVerdict, replay_file, replay_history
+from grievance_flow.audit.signing import (
+    AuditKeyError,
+    SigningKey,
+    VerifyingKey,
+    audit_key_path,
+    read_signing_key,
+    read_verifying_key,
+)
 from grievance_flow.audit.timeline import rebuild_from_history
 from grievance_flow.cli.progress import ProgressBar
 from grievance_flow.cli.system import SystemNotFoundError, connect, locate_system
@@ -51,9 +65,12 @@ async def _with_client(data_dir: Path | None, work: Callable[[Client], Awaitable
 # --- export ---------------------------------------------------------------------
 
 
-def export_command(*, case_id: str, output: Path | None, data_dir: Path | None) -> int:
-    """Write the case's history JSON to ``output``, or to stdout."""
+def export_command(
+    *, case_id: str, output: Path | None, data_dir: Path | None, history_only: bool = False
+) -> int:
+    """Write the case's history, as a signed bundle (SPEC §12) or bare, to ``output`` or stdout."""
     found: list[WorkflowHistory] = []
+    key: list[SigningKey] = []
 
     async def export(client: Client) -> int:
         try:
@@ -62,19 +79,96 @@ def export_command(*, case_id: str, output: Path | None, data_dir: Path | None) 
             return _error(str(exc), 1)
         return 0
 
+    if not history_only:
+        try:
+            settings, _ = locate_system(data_dir)
+        except SystemNotFoundError as exc:
+            return _error(str(exc), 2)
+        path = audit_key_path(settings.audit_key, settings.data_dir)
+        try:
+            key.append(read_signing_key(path))
+        except AuditKeyError as exc:
+            return _error(
+                f"{exc}: a signed export needs the system's audit key (GRIEVANCE_AUDIT_KEY, "
+                "or the data dir 'grievance up' made); --history-only writes it unsigned",
+                2,
+            )
     code = asyncio.run(_with_client(data_dir, export))
     if code != 0:
         return code
     (history,) = found
-    # Sorted keys: protobuf writes map entries in no fixed order, and the same
-    # history should export to the same bytes (an auditor may checksum it).
-    text = json.dumps(history.to_json_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    document = history.to_json_dict()
+    if history_only:
+        # Sorted keys: protobuf writes map entries in no fixed order, and the same
+        # history should export to the same bytes (an auditor may checksum it).
+        text = canonical(document)
+    else:
+        text = make_bundle(
+            document,
+            case_id=history.workflow_id or case_id,
+            run_id=history.run_id if history.events else None,
+            exported_at=datetime.now(UTC),
+            key=key[0],
+        )
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, "utf-8")
-        print(f"wrote {output} ({len(history.events)} events)", file=sys.stderr)
+        what = "history" if history_only else f"signed bundle ({key[0].verifying.key_id})"
+        print(f"wrote {output}: {what}, {len(history.events)} events", file=sys.stderr)
     return 0
+
+
+# --- verify ---------------------------------------------------------------------
+
+
+def verify_command(*, paths: list[Path], data_dir: Path | None, public_key: Path | None) -> int:
+    """Check each bundle's form, hash and signature, then replay it: ``OK`` / ``FAIL <reason>``."""
+    settings = Settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir
+    try:
+        keys = [
+            read_verifying_key(public_key or audit_key_path(settings.audit_key, settings.data_dir))
+        ]
+        files = list(history_files(paths))
+        converter = _files_converter(data_dir)
+    except (AuditKeyError, CodecKeyError) as exc:
+        return _error(f"{exc} (give --public-key, or the system's --data-dir)", 2)
+    except FileNotFoundError as exc:
+        return _error(str(exc), 2)
+    if not files:
+        return _error("no *.json bundles under the given folders", 2)
+    return asyncio.run(_verify(files, keys, converter))
+
+
+async def _verify(files: list[Path], keys: list[VerifyingKey], converter: DataConverter) -> int:
+    bar = ProgressBar(len(files))
+    failed = 0
+    bar.draw()
+    for path in files:
+        reason = None
+        verified = None
+        try:
+            verified = verify_bundle(path.read_text("utf-8"), keys)
+            history = history_from_json(verified.history, workflow_id=verified.case_id)
+            verdict = await replay_history(str(path), history, data_converter=converter)
+            reason = None if verdict.ok else f"replay: {verdict.failure}"
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = f"cannot read it ({exc})"
+        except (BundleError, AuditError) as exc:
+            reason = str(exc)
+        if reason is None and verified is not None:
+            bar.advance(
+                f"OK   {path} ({verified.case_id}, signed by {verified.key_id}, "
+                f"exported {verified.exported_at})"
+            )
+        else:
+            failed += 1
+            bar.advance(f"FAIL {path}: {reason}")
+    bar.finish()
+    print(f"{len(files)} bundles: {len(files) - failed} verify, {failed} fail", file=sys.stderr)
+    return 1 if failed else 0
 
 
 # --- replay ---------------------------------------------------------------------

@@ -150,10 +150,29 @@ def _add_audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     audit = commands.add_parser("audit", help="export, replay and show workflow histories")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    export = audit_commands.add_parser("export", help="write a case's history JSON")
+    export = audit_commands.add_parser(
+        "export", help="write a case's history as a signed bundle (or, --history-only, bare)"
+    )
     export.add_argument("case_id", metavar="ID", help="the case id (grievance-...)")
     export.add_argument("-o", "--output", type=Path, default=None, help="file (default stdout)")
     export.add_argument("--data-dir", type=Path, default=None, help=system_help)
+    export.add_argument(
+        "--history-only",
+        action="store_true",
+        help="Temporal's history JSON alone, unsigned (what the Temporal CLI and UI read)",
+    )
+    verify = audit_commands.add_parser(
+        "verify", help="check signed bundles (form, SHA-256, signature), then replay them"
+    )
+    verify.add_argument("paths", metavar="PATH", type=Path, nargs="+", help="bundles or folders")
+    verify.add_argument("--data-dir", type=Path, default=None, help=system_help)
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        default=None,
+        help="the audit public key (PEM, as GET /v1/audit/public-key serves it); "
+        "default: the data dir's audit key",
+    )
     replay = audit_commands.add_parser(
         "replay", help="replay histories against the current workflow code"
     )
@@ -305,7 +324,14 @@ def _run_audit(args: argparse.Namespace) -> int:
 
     if args.audit_command == "export":
         return audit.export_command(
-            case_id=args.case_id, output=args.output, data_dir=args.data_dir
+            case_id=args.case_id,
+            output=args.output,
+            data_dir=args.data_dir,
+            history_only=args.history_only,
+        )
+    if args.audit_command == "verify":
+        return audit.verify_command(
+            paths=args.paths, data_dir=args.data_dir, public_key=args.public_key
         )
     if args.audit_command == "replay":
         return audit.replay_command(paths=args.paths, query=args.query, data_dir=args.data_dir)

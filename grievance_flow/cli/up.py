@@ -31,6 +31,7 @@ import uvicorn
 from temporalio.client import Client
 
 from grievance_flow.api.app import build_resources, create_app
+from grievance_flow.audit.signing import AuditKeyError, audit_key_path, ensure_signing_key
 from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.cli import event_loop
 from grievance_flow.cli.devkeys import ensure_dev_keys
@@ -105,7 +106,7 @@ def run_up(
                 workers=count,
             )
         )
-    except (DevServerError, WorkerStoppedError, ApiStartError, CodecKeyError) as exc:
+    except (DevServerError, WorkerStoppedError, ApiStartError, CodecKeyError, AuditKeyError) as exc:
         # The reason a supervisor would want, on stderr and as the last line of the log.
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -128,6 +129,8 @@ async def _up(
         # processes find the same ring in the data dir.
         ensure_ring_file(settings.data_dir)
     converter = converter_for(settings)
+    # The key that signs exported histories (SPEC §12), made on first start.
+    signing = ensure_signing_key(audit_key_path(settings.audit_key, settings.data_dir))
     ui_port = temporal_port + 1000
     codec = converter.payload_codec
     sealed = isinstance(codec, EncryptionCodec)
@@ -161,6 +164,7 @@ async def _up(
             domain,
             task_queue=settings.task_queue,
             webhook_allowed_hosts=settings.webhook_allowed_hosts,
+            audit_key=signing.verifying,
         )
         app = create_app(resources=resources)
         if isinstance(codec, EncryptionCodec):

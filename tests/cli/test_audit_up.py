@@ -112,10 +112,36 @@ async def test_audit_commands_find_the_running_system(processes: Processes, tmp_
     exported = tmp_path / "case.json"
     export = await processes.run("audit", "export", case["id"], "-o", str(exported), *where)
     assert export.returncode == 0, export.describe()
-    # The same history the API serves, event for event (key order aside).
-    assert (
-        json.loads(exported.read_text("utf-8"))["events"][: len(from_api["events"])]
-        == (from_api["events"])
+    # A signed bundle (SPEC §12) of the same history the API serves, event for event.
+    bundle = json.loads(exported.read_text("utf-8"))
+    assert bundle["format"] == "grievance-flow/audit-bundle" and bundle["case_id"] == case["id"]
+    assert bundle["history"]["events"][: len(from_api["events"])] == from_api["events"]
+    assert stat.S_IMODE((data_dir / "audit-key.pem").stat().st_mode) == 0o600
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as http:
+        published = json_object(await http.get("/v1/audit/public-key"), 200)
+    assert bundle["signature"]["key_id"] == published["key_id"]
+
+    # verify: OK with the system's key (by data dir, or the published PEM) ...
+    verified = await processes.run("audit", "verify", str(exported), *where)
+    assert verified.returncode == 0, verified.describe()
+    assert verified.stdout().startswith(f"OK   {exported} ({case['id']}, signed by ")
+    public = tmp_path / "audit.pub.pem"
+    public.write_text(published["pem"], "utf-8")
+    by_pem = await processes.run(
+        "audit", "verify", str(exported), "--public-key", str(public), *where
+    )
+    assert by_pem.returncode == 0, by_pem.describe()
+    # ... and FAIL, with the reason, once one character is changed.
+    tampered = tmp_path / "tampered.json"
+    text = exported.read_text("utf-8")
+    at = text.index('"data": "') + len('"data": "') + 4
+    tampered.write_text(text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1 :], "utf-8")
+    failed = await processes.run("audit", "verify", str(exported), str(tampered), *where)
+    assert failed.returncode == 1, failed.describe()
+    lines = failed.stdout().splitlines()
+    assert lines[0].startswith("OK ") and lines[1] == f"FAIL {tampered}: " + (
+        "history edited: its SHA-256 is not the one recorded at export "
+        f"({bundle['history_sha256'][:16]}…)"
     )
 
     assert f"--ui-codec-endpoint {base_url}/codec" in dev_server_command(data_dir)
@@ -145,15 +171,27 @@ async def test_audit_commands_find_the_running_system(processes: Processes, tmp_
     assert rebuild.returncode == 0, rebuild.describe()
     assert "cases rebuilt: 1, skipped (nothing projected yet): 0, failed: 0" in rebuild.stdout()
 
-    # An external cluster is named by TEMPORAL_ADDRESS instead of a data dir.
+    # An external cluster is named by TEMPORAL_ADDRESS instead of a data dir; with
+    # no audit key there, --history-only exports Temporal's JSON unsigned.
     external = await processes.run(
         "audit",
         "export",
         case["id"],
+        "--history-only",
         env=command_env(TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}"),
     )
     assert external.returncode == 0, external.describe()
-    assert json.loads(external.stdout()) == json.loads(exported.read_text("utf-8"))
+    assert json.loads(external.stdout()) == bundle["history"]
+    unsigned = await processes.run(
+        "audit",
+        "export",
+        case["id"],
+        env=command_env(
+            TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}", GRIEVANCE_DATA_DIR=str(tmp_path)
+        ),
+    )
+    assert unsigned.returncode == 2, unsigned.describe()
+    assert "--history-only" in unsigned.stderr()
 
     up.send(signal.SIGTERM)
     assert await up.wait() == 0, up.describe()
