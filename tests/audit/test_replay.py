@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from grievance_flow.audit.signing import ensure_signing_key
 from grievance_flow.runtime import load_domain
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from tests.audit.conftest import (
@@ -55,9 +56,12 @@ async def closed(
     point_at(dev_env, data_dir)
     exported = data_dir / "exported" / f"{handle.id}.json"
     exported.parent.mkdir()
+    # Bare Temporal JSON (as the Temporal CLI and UI export too): what these
+    # tests replay and tamper with; signed bundles are tested below and in test_bundle.
     run = await grievance(
-        "audit", "export", handle.id, "-o", str(exported), "--data-dir", str(data_dir)
-    )
+        "audit", "export", handle.id, "-o", str(exported), "--data-dir", str(data_dir),
+        "--history-only",
+    )  # fmt: skip
     assert run.code == 0, run.describe()
     yield ClosedCase(handle.id, data_dir, exported)
 
@@ -80,13 +84,35 @@ async def test_an_exported_closed_case_replays(closed: ClosedCase) -> None:
 
 
 async def test_export_without_a_file_writes_the_same_json_to_stdout(closed: ClosedCase) -> None:
-    run = await grievance("audit", "export", closed.case_id, "--data-dir", str(closed.data_dir))
+    where = ("--data-dir", str(closed.data_dir), "--history-only")
+    run = await grievance("audit", "export", closed.case_id, *where)
     assert run.code == 0, run.describe()
     assert run.out == closed.exported.read_text("utf-8")
     # The hotline's own id is accepted too, for people typing at a terminal.
     external = closed.case_id.removeprefix("grievance-")
-    by_external = await grievance("audit", "export", external, "--data-dir", str(closed.data_dir))
+    by_external = await grievance("audit", "export", external, *where)
     assert by_external.out == run.out
+
+
+async def test_a_signed_bundle_verifies_and_replays(closed: ClosedCase, tmp_path: Path) -> None:
+    ensure_signing_key(closed.data_dir / "audit-key.pem")  # as `grievance up` makes it
+    where = ("--data-dir", str(closed.data_dir))
+    bundle = tmp_path / "bundle.json"
+    run = await grievance("audit", "export", closed.case_id, "-o", str(bundle), *where)
+    assert run.code == 0, run.describe()
+    assert read_json(bundle)["history"] == read_json(closed.exported)
+    replayed = await grievance("audit", "replay", str(bundle), str(closed.exported))
+    assert replayed.code == 0, replayed.describe()
+    assert replayed.lines == [
+        f"OK   {bundle} ({closed.case_id})",
+        f"OK   {closed.exported} ({closed.case_id})",
+    ]
+    verified = await grievance("audit", "verify", str(bundle), *where)
+    assert verified.code == 0, verified.describe()
+    unsigned = await grievance("audit", "verify", str(closed.exported), *where)
+    assert unsigned.code == 1
+    assert unsigned.lines == [f"FAIL {closed.exported}: not a signed audit bundle "
+                              "(a bare history has no signature)"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
