@@ -40,6 +40,8 @@ class Settings(BaseSettings):
             if there is one, else payloads go to Temporal unencrypted (SPEC §12).
         audit_key: ``GRIEVANCE_AUDIT_KEY``, the Ed25519 audit key (PEM) that signs
             exported histories; unset means the data dir's ``audit-key.pem``.
+        archive_dir: ``GRIEVANCE_ARCHIVE_DIR``, where the archive Schedule writes the
+            signed bundles of closed cases; unset means ``DIR/archive``.
         workflow_cache: ``GRIEVANCE_WORKFLOW_CACHE``, open cases a worker keeps in memory.
         workflow_sandbox: ``GRIEVANCE_WORKFLOW_SANDBOX``; true runs workflow code in
             Temporal's sandbox (restricted imports, re-imported per run). Off by
@@ -106,6 +108,9 @@ class Settings(BaseSettings):
     )
     audit_key: Path | None = Field(
         default=None, validation_alias=AliasChoices("GRIEVANCE_AUDIT_KEY")
+    )
+    archive_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("GRIEVANCE_ARCHIVE_DIR")
     )
     notice_webhook_url: str | None = Field(
         default=None, validation_alias=AliasChoices("NOTICE_WEBHOOK_URL")

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,6 +23,10 @@ from grievance_flow.activities.handover import NoticeHandover
 from grievance_flow.activities.notices import NoticeActivities
 from grievance_flow.activities.projection import ProjectionActivities
 from grievance_flow.activities.webhooks import WebhookDrain
+from grievance_flow.archive.activities import ArchiveActivities
+from grievance_flow.archive.layout import ARCHIVE_FOLDER
+from grievance_flow.archive.workflow import ArchiveWorkflow
+from grievance_flow.audit.signing import audit_key_path, read_signing_key
 from grievance_flow.heap import freeze_start_up
 from grievance_flow.notify.channels import LogChannel
 from grievance_flow.notify.notifier import Notifier, build_notifier
@@ -59,6 +64,7 @@ def build_worker(
     workflow_cache: int = WORKFLOW_CACHE,
     sandboxed: bool = True,
     webhooks: WebhookDrain | None = None,
+    archive: ArchiveActivities | None = None,
 ) -> Worker:
     """A worker that runs grievance workflows and their activities on ``task_queue``.
 
@@ -72,6 +78,9 @@ def build_worker(
         workflow_cache: How many open cases stay in memory between workflow tasks.
         webhooks: How subscribers' outboxes are drained (SPEC §10); by default
             with a 24-hour window and 10-second attempts.
+        archive: Where the archive Schedule's runs write signed bundles, with the
+            key that signs them; by default none (a run on this worker fails,
+            saying so).
         sandboxed: Run workflow code in Temporal's sandbox. True (the default)
             for tests, where it catches a non-deterministic call; a worker
             process follows ``GRIEVANCE_WORKFLOW_SANDBOX`` (see ``runner_for``).
@@ -86,10 +95,16 @@ def build_worker(
     escalation = EscalationActivities(domain.catalogue)
     handover = NoticeHandover(client, notices)
     drain = webhooks or WebhookDrain(engine)
+    archiver = archive or ArchiveActivities(Path("archive"), None, domain.catalogue.timezone_info)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[GrievanceWorkflow, NoticeDeliveryWorkflow, WebhookSubscriberWorkflow],
+        workflows=[
+            GrievanceWorkflow,
+            NoticeDeliveryWorkflow,
+            WebhookSubscriberWorkflow,
+            ArchiveWorkflow,
+        ],
         activities=[
             classification.suggest_category,
             deadlines.compute_deadline,
@@ -99,6 +114,7 @@ def build_worker(
             notices.send_notice,
             handover.hand_over_notices,
             drain.drain_webhooks,
+            archiver.archive_closed_cases,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -112,6 +128,15 @@ def build_worker(
         graceful_shutdown_timeout=timedelta(seconds=10),
         workflow_runner=runner_for(sandboxed=sandboxed),
     )
+
+
+def archive_for(settings: Settings, domain: Domain) -> ArchiveActivities:
+    """The archive of ``settings``: ``GRIEVANCE_ARCHIVE_DIR`` (default ``DIR/archive``),
+    signed with the audit key if this process has it."""
+    key_path = audit_key_path(settings.audit_key, settings.data_dir)
+    key = read_signing_key(key_path) if key_path.exists() else None
+    root = settings.archive_dir or settings.data_dir / ARCHIVE_FOLDER
+    return ArchiveActivities(root, key, domain.catalogue.timezone_info)
 
 
 def runner_for(*, sandboxed: bool) -> WorkflowRunner:
@@ -205,6 +230,7 @@ async def running_worker(
             webhooks=WebhookDrain(
                 engine, window=settings.webhook_delivery_window, timeout=settings.webhook_timeout
             ),
+            archive=archive_for(settings, domain),
         )
         running = RunningWorker(worker)
         try:

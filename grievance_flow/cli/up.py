@@ -31,6 +31,7 @@ import uvicorn
 from temporalio.client import Client
 
 from grievance_flow.api.app import build_resources, create_app
+from grievance_flow.archive.schedule import ensure_archive_schedule
 from grievance_flow.audit.signing import AuditKeyError, audit_key_path, ensure_signing_key
 from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.cli import event_loop
@@ -158,6 +159,9 @@ async def _up(
         )
         engine = open_database(settings)
         keys_path = ensure_dev_keys(settings.data_dir, engine, domain.catalogue)
+        # Closed cases' signed bundles, every ten minutes (SPEC §12); kept as it is
+        # when a later `up` finds it.
+        await ensure_archive_schedule(client, task_queue=settings.task_queue)
         resources = build_resources(
             client,
             engine,
