@@ -26,9 +26,9 @@ RUN groupadd --system --gid 10001 grievance \
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY worker.py ./
-# The codec key ring's mount point, owned by the user, so a new named volume
-# mounted here takes that ownership and `grievance codec init` can write it.
-RUN mkdir /keys && chown 10001:10001 /keys && chmod 0700 /keys
+# The key volume's and the archive's mount points, owned by the user, so a new
+# named volume mounted there takes that ownership and the one-shots can write.
+RUN mkdir /keys /archive && chown 10001:10001 /keys /archive && chmod 0700 /keys
 USER 10001:10001
 EXPOSE 8000
 CMD ["grievance", "api", "--host", "0.0.0.0", "--port", "8000"]

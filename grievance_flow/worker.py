@@ -25,6 +25,7 @@ from grievance_flow.activities.projection import ProjectionActivities
 from grievance_flow.activities.webhooks import WebhookDrain
 from grievance_flow.archive.activities import ArchiveActivities
 from grievance_flow.archive.layout import ARCHIVE_FOLDER
+from grievance_flow.archive.schedule import ensure_archive_schedule
 from grievance_flow.archive.workflow import ArchiveWorkflow
 from grievance_flow.audit.signing import audit_key_path, read_signing_key
 from grievance_flow.heap import freeze_start_up
@@ -257,6 +258,10 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event) -> None:
         log.info("worker metrics on http://%s/metrics", metrics)
     engine = open_database(settings)
     client = await connect_temporal(settings)
+    if archive_for(settings, domain).signs:
+        # Any worker that can sign makes sure the archive Schedule exists (the
+        # compose set-up's, a cluster's); `up` does it for its own system.
+        await ensure_archive_schedule(client, task_queue=settings.task_queue)
     try:
         async with running_worker(
             client, domain=domain, engine=engine, settings=settings, notifier=notifier

@@ -33,6 +33,7 @@ from grievance_flow.audit.signing import (
     SigningKey,
     VerifyingKey,
     audit_key_path,
+    ensure_signing_key,
     read_signing_key,
     read_verifying_key,
 )
@@ -116,6 +117,25 @@ def export_command(
         output.write_text(text, "utf-8")
         what = "history" if history_only else f"signed bundle ({key[0].verifying.key_id})"
         print(f"wrote {output}: {what}, {len(history.events)} events", file=sys.stderr)
+    return 0
+
+
+# --- key ------------------------------------------------------------------------
+
+
+def key_command(*, keys_file: Path | None, data_dir: Path | None) -> int:
+    """Make sure the audit key exists (0600); print its id and public PEM, never the key."""
+    settings = Settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir
+    path = keys_file or audit_key_path(settings.audit_key, settings.data_dir)
+    try:
+        existed = path.exists()
+        verifying = ensure_signing_key(path).verifying
+    except (AuditKeyError, OSError) as exc:
+        return _error(str(exc), 2)
+    print(f"{path}: {'kept' if existed else 'created'}, key id {verifying.key_id}")
+    sys.stdout.write(verifying.pem())
     return 0
 
 

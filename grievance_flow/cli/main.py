@@ -161,6 +161,11 @@ def _add_audit_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
         action="store_true",
         help="Temporal's history JSON alone, unsigned (what the Temporal CLI and UI read)",
     )
+    key = audit_commands.add_parser(
+        "key", help="create the audit key if it is missing; print its id and public key"
+    )
+    key.add_argument("--file", type=Path, default=None, help="default: DIR/audit-key.pem")
+    key.add_argument("--data-dir", type=Path, default=None)
     verify = audit_commands.add_parser(
         "verify", help="check signed bundles (form, SHA-256, signature), then replay them"
     )
@@ -329,6 +334,8 @@ def _run_audit(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             history_only=args.history_only,
         )
+    if args.audit_command == "key":
+        return audit.key_command(keys_file=args.file, data_dir=args.data_dir)
     if args.audit_command == "verify":
         return audit.verify_command(
             paths=args.paths, data_dir=args.data_dir, public_key=args.public_key

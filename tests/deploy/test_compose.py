@@ -26,7 +26,7 @@ from grievance_flow.settings import Settings
 from tests.deploy.conftest import ROOT, environment, settings_from, settings_variables
 
 SPEC_SERVICES = {"postgresql", "temporal", "temporal-ui", "api", "worker"}
-ONE_SHOTS = {"temporal-schema", "temporal-setup", "codec-keys"}
+ONE_SHOTS = {"temporal-schema", "temporal-setup", "codec-keys", "audit-key"}
 HEALTH_CONDITIONS = {"service_healthy", "service_completed_successfully"}
 PINNED = re.compile(r"^[a-z0-9][a-z0-9./_-]*:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]*)$")
 
@@ -54,7 +54,7 @@ def test_every_image_is_pinned_to_a_version(services: dict[str, Any]) -> None:
 def test_the_project_image_is_built_here_and_tagged_with_the_version(
     services: dict[str, Any],
 ) -> None:
-    ours = {"api", "worker", "codec-keys"}
+    ours = {"api", "worker", "codec-keys", "audit-key"}
     for name in ours:
         assert services[name]["build"] == "."
         assert services[name]["image"] == f"grievance-flow:{_project_version()}"
@@ -86,6 +86,7 @@ def test_the_order_is_database_schema_server_setup_then_the_system(
     assert waits_on("temporal-setup") == {"temporal": "service_healthy"}
     for name in ("api", "worker"):
         assert waits_on(name) == {
+            "audit-key": "service_completed_successfully",
             "codec-keys": "service_completed_successfully",
             "postgresql": "service_healthy",
             "temporal": "service_healthy",
@@ -175,7 +176,7 @@ def test_the_set_up_scripts_and_mounted_files_exist(services: dict[str, Any]) ->
     )
     init = (ROOT / "deploy" / "postgresql" / "init-read-model.sh").read_text("utf-8")
     assert '"${READ_MODEL_SQL:-/deploy/read-model.sql}"' in init
-    for one_shot in ONE_SHOTS - {"codec-keys"}:
+    for one_shot in ONE_SHOTS - {"codec-keys", "audit-key"}:
         entrypoint = services[one_shot]["entrypoint"]
         assert entrypoint[0] == "/bin/sh"
         script = entrypoint[1].removeprefix("/deploy/")
@@ -203,7 +204,18 @@ def test_the_api_and_workers_share_the_codec_key_ring(services: dict[str, Any]) 
         assert settings_from(environment(services[name])).codec_keys is not None
         assert environment(services[name])["GRIEVANCE_CODEC_KEYS"] == str(args.file)
     dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
-    assert "chown 10001:10001 /keys" in dockerfile  # a new volume takes the user's ownership
+    assert "chown 10001:10001 /keys /archive" in dockerfile  # a new volume takes its ownership
+
+
+def test_the_audit_key_and_archive_reach_the_workers(services: dict[str, Any]) -> None:
+    made = _parser().parse_args(services["audit-key"]["command"][1:])
+    assert (made.command, made.audit_command) == ("audit", "key")
+    assert "codec-keys:/keys" in services["audit-key"]["volumes"]
+    for name in ("api", "worker"):
+        assert environment(services[name])["GRIEVANCE_AUDIT_KEY"] == str(made.file)
+    worker = settings_from(environment(services["worker"]))
+    assert str(worker.archive_dir) == "/archive"
+    assert "archive:/archive" in services["worker"]["volumes"]
 
 
 def test_workers_scale(services: dict[str, Any]) -> None:
