@@ -98,8 +98,12 @@ def embedded_system(
     catalogue: Path | None = None,
     log: Path | None = None,
     workers: int | None = 0,
+    env: dict[str, str] | None = None,
 ) -> Iterator[EmbeddedSystem]:
     """Run ``grievance up`` in ``data_dir`` until the block ends, then SIGTERM it.
+
+    ``env`` adds to (or overrides) this process's environment for ``up``, e.g.
+    ``GRIEVANCE_CODEC_KEYS=off`` for a system without payload encryption.
 
     Waits until ``dev-keys.json`` is written; prints the exit code at the end.
     ``workers`` is ``up --workers``: by default 0, the worker in up's own
@@ -121,7 +125,7 @@ def embedded_system(
             command,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
     finally:
         if log is not None and not isinstance(output, int):

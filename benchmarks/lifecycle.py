@@ -7,10 +7,16 @@ Prints cases/s and the p50/p99 latency of each action. With ``--baseline`` it
 first runs bare Temporal (:mod:`benchmarks.bare`: six Updates and six
 activities per lifecycle, worker and client in one process) on the same kind
 of dev server under the same ``--tmp-root``, and prints both rates and their
-ratio, so the two are measured in one run on the same machine.
+ratio, so the two are measured in one run on the same machine. With
+``--codec-ab`` the grievance lifecycle runs twice, on a system without payload
+encryption (``GRIEVANCE_CODEC_KEYS=off``) and on one with it (``up``'s
+default), and the codec's cost is printed as the change of the rate (and, with
+``--baseline``, of the ratio to bare Temporal).
 
     .venv/bin/python -m benchmarks.lifecycle --cases 300 --concurrency 20 \
         --baseline --tmp-root /dev/shm
+    .venv/bin/python -m benchmarks.lifecycle --cases 300 --concurrency 20 \
+        --baseline --codec-ab --tmp-root /dev/shm
 """
 
 from __future__ import annotations
@@ -149,6 +155,11 @@ def main() -> int:
         default=300,
         help="lifecycles at once in the bare run (default 300: its best on 2 cores)",
     )
+    parser.add_argument(
+        "--codec-ab",
+        action="store_true",
+        help="also run the lifecycle on a system without payload encryption, first",
+    )
     args = parser.parse_args()
     bare_rate = None
     if args.baseline:
@@ -159,17 +170,29 @@ def main() -> int:
             f"{args.baseline_concurrency} at once)"
         )
         print(cpu_line(bare.cpu, bare.cases))
-    with (
-        tempfile.TemporaryDirectory(prefix="grievance-bench-", dir=args.tmp_root) as data_dir,
-        embedded_system(Path(data_dir), workers=args.workers) as system,
-    ):
-        keys = json.loads(system.keys_file.read_text("utf-8"))
-        rate = asyncio.run(drive(system.api_url, keys, args.cases, args.concurrency))
-    if bare_rate is not None:
-        layout = "up's default" if args.workers is None else f"--workers {args.workers}"
+    layout = "up's default" if args.workers is None else f"--workers {args.workers}"
+    systems = [("without the codec", {"GRIEVANCE_CODEC_KEYS": "off"})] if args.codec_ab else []
+    systems.append(("with the codec" if args.codec_ab else "grievance-flow", {}))
+    rates: dict[str, float] = {}
+    for name, env in systems:
+        with (
+            tempfile.TemporaryDirectory(prefix="grievance-bench-", dir=args.tmp_root) as data_dir,
+            embedded_system(Path(data_dir), workers=args.workers, env=env) as system,
+        ):
+            keys = json.loads(system.keys_file.read_text("utf-8"))
+            print(f"-- {name}")
+            rates[name] = asyncio.run(drive(system.api_url, keys, args.cases, args.concurrency))
+        if bare_rate is not None:
+            rate = rates[name]
+            print(
+                f"ratio to bare Temporal ({name}): {rate / bare_rate:.2f} "
+                f"({rate:.1f} / {bare_rate:.1f}, {layout})"
+            )
+    if args.codec_ab:
+        plain, sealed = rates["without the codec"], rates["with the codec"]
         print(
-            f"ratio to bare Temporal: {rate / bare_rate:.2f} "
-            f"({rate:.1f} / {bare_rate:.1f}, {layout})"
+            f"codec cost: {sealed:.2f} vs {plain:.2f} cases/s, "
+            f"{100 * (sealed - plain) / plain:+.1f} % with payload encryption"
         )
     return 0
 
