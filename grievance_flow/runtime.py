@@ -14,11 +14,12 @@ from temporalio.service import TLSConfig
 
 from grievance_flow.catalogue.loader import load_catalogue
 from grievance_flow.catalogue.model import Catalogue
-from grievance_flow.codec.converter import converter_for
+from grievance_flow.codec.converter import converter_for, settings_ring
 from grievance_flow.deadlines.calendar import WorkingCalendar, load_overrides_file, merge
 from grievance_flow.deadlines.coverage import local_today, log_calendar_coverage
 from grievance_flow.settings import Settings
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
+from grievance_flow.store.sealing import FieldCipher, seal_read_model
 
 
 @dataclass
@@ -55,10 +56,18 @@ def database_url(settings: Settings) -> str:
 
 
 def open_database(settings: Settings) -> Engine:
-    """Create the engine and bring the schema to the newest migration."""
+    """Create the engine and bring the schema to the newest migration.
+
+    With a codec key ring the engine seals reporters' names and phones at rest
+    (:mod:`grievance_flow.store.sealing`).
+
+    Raises:
+        CodecKeyError: The configured ring cannot be used.
+    """
     engine = make_engine(database_url(settings))
     migrate(engine)
-    return engine
+    ring = settings_ring(settings)
+    return seal_read_model(engine, FieldCipher(ring) if ring is not None else None)
 
 
 def temporal_tls(settings: Settings) -> TLSConfig | None:

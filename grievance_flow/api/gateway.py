@@ -209,6 +209,7 @@ class CaseGateway:
         now: datetime,
         limit: int,
         offset: int,
+        caller: str | None = None,
     ) -> CasePage:
         """A page of the read model, newest first."""
         items, total = await asyncio.to_thread(
@@ -219,6 +220,7 @@ class CaseGateway:
                 involving=involving,
                 category=category,
                 overdue=overdue,
+                caller=caller,
                 now=now,
                 limit=limit,
                 offset=offset,

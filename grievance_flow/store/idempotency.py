@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from grievance_flow.store.dialect import insert_for
 from grievance_flow.store.models import ActionRequest
+from grievance_flow.store.sealing import cipher_of, open_doc, seal_doc
 
 _requests: Table = ActionRequest.__table__  # type: ignore[attr-defined]
 
@@ -69,7 +70,7 @@ def recall(engine: Engine, case_id: str, key: str) -> RememberedAnswer | None:
         action=record.action,
         fingerprint=record.fingerprint,
         status_code=record.status_code,
-        body=record.body,
+        body=open_doc(record.body, cipher_of(engine)),
     )
 
 
@@ -88,7 +89,8 @@ def remember(
         "action": answer.action,
         "fingerprint": answer.fingerprint,
         "status_code": answer.status_code,
-        "body": answer.body,
+        # A success's body is the unmasked case: its reporter is sealed like the case's.
+        "body": seal_doc(answer.body, cipher_of(engine)),
         "created_at": at,
     }
     with engine.begin() as connection:

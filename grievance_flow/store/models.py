@@ -42,7 +42,11 @@ class CaseRecord(SQLModel, table=True):
     unit: str | None = Field(default=None, index=True)
     co_units: list[str] = Field(default_factory=list, sa_type=JSONType)
     reporter_name: str
+    """Sealed when the system has a codec key ring (``store/sealing.py``)."""
     reporter_phone: str
+    """Sealed when the system has a codec key ring (``store/sealing.py``)."""
+    reporter_phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    """HMAC of the phone's digits, for 重复来电 lookups; NULL on a plain read model."""
     description: str = Field(sa_type=sa.Text)
     address: str
     grid: str = Field(index=True)

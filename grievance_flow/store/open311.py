@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from grievance_flow.store.models import CaseRecord, EventRecord
 from grievance_flow.store.queries import event_of
+from grievance_flow.store.sealing import cipher_of, open_doc
 from grievance_flow.store.serialization import case_from_dict
 from grievance_flow.workflows.contracts import (
     PUBLIC_EVENT_TYPES,
@@ -87,7 +88,8 @@ def list_requests(
     with Session(engine) as session:
         total = session.exec(count).one()
         docs = session.exec(page).all()
-    return [case_from_dict(doc) for doc in docs], total
+    cipher = cipher_of(engine)
+    return [case_from_dict(open_doc(doc, cipher)) for doc in docs], total
 
 
 @dataclass(frozen=True)
@@ -133,12 +135,14 @@ def list_updates(
     with Session(engine) as session:
         total = session.exec(count).one()
         rows = session.exec(page).all()
+    opened = cipher.open if (cipher := cipher_of(engine)) is not None else str
     return [
         CaseUpdate(
             case_id=record.case_id,
             event=event_of(record),
             outcome=Outcome(outcome) if outcome else None,
-            reporter=Reporter(name=name or "", phone=phone or ""),
+            # Only to redact them from public notes (never shown).
+            reporter=Reporter(name=opened(name or ""), phone=opened(phone or "")),
         )
         for record, outcome, name, phone in rows
     ], total

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, Executable, Table, and_, bindparam, o
 
 from grievance_flow.store.dialect import insert_for
 from grievance_flow.store.models import CaseRecord, EventRecord
+from grievance_flow.store.sealing import FieldCipher, cipher_of, seal_doc
 from grievance_flow.store.serialization import case_to_dict, event_to_dict
 from grievance_flow.store.webhooks import enqueue_into
 from grievance_flow.webhooks.messages import is_public, message
@@ -74,7 +75,7 @@ def project_into(
     Raises:
         ValueError: A datetime in ``case`` or ``events`` is naive.
     """
-    row = case_row(case) | {"version": version}
+    row = case_row(case, cipher_of(connection.engine)) | {"version": version}
     event_rows = [event_row(case.id, event) | {"version": version} for event in events]
     statements = _statements(
         connection.dialect.name, tuple(row), tuple(event_rows[0]) if event_rows else ()
@@ -100,8 +101,13 @@ def project_into(
     )
 
 
-def case_row(case: CaseView) -> dict[str, Any]:
-    """Return the ``cases`` columns for ``case``, including its full ``doc``."""
+def case_row(case: CaseView, cipher: FieldCipher | None = None) -> dict[str, Any]:
+    """Return the ``cases`` columns for ``case``, including its full ``doc``.
+
+    With a ``cipher`` the reporter's name and phone are sealed, in the columns
+    and in ``doc``, and the phone's lookup hash is set (:mod:`.sealing`).
+    """
+    seal = cipher.seal if cipher is not None else str
     deadline = None
     if case.status is Status.OPEN and case.stage is not Stage.CLOSED:
         deadline = case.deadlines.get(case.stage.value)
@@ -116,8 +122,9 @@ def case_row(case: CaseView) -> dict[str, Any]:
         "tier": case.tier,
         "unit": case.unit,
         "co_units": list(case.co_units),
-        "reporter_name": case.reporter.name,
-        "reporter_phone": case.reporter.phone,
+        "reporter_name": seal(case.reporter.name),
+        "reporter_phone": seal(case.reporter.phone),
+        "reporter_phone_hash": cipher.caller_hash(case.reporter.phone) if cipher else None,
         "description": case.description,
         "address": case.location.address,
         "grid": case.location.grid,
@@ -139,7 +146,7 @@ def case_row(case: CaseView) -> dict[str, Any]:
         "updated_at": case.updated_at,
         "closed_at": case.closed_at,
         "last_seq": case.last_seq,
-        "doc": case_to_dict(case),
+        "doc": seal_doc(case_to_dict(case), cipher),
     }
 
 

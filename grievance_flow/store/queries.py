@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from grievance_flow.store.models import CaseRecord, EventRecord
+from grievance_flow.store.sealing import cipher_of, open_doc
 from grievance_flow.store.serialization import case_from_dict
 from grievance_flow.workflows.contracts import (
     Actor,
@@ -36,6 +37,7 @@ def list_cases(
     involving: str | None = None,
     category: str | None = None,
     overdue: bool | None = None,
+    caller: str | None = None,
     now: datetime,
     limit: int = 50,
     offset: int = 0,
@@ -50,6 +52,7 @@ def list_cases(
         unit: Only cases assigned to this unit (not those it was summoned to).
         involving: Only cases this unit is assigned to or summoned to (``co_units``).
         category: Only cases with this category code.
+        caller: Only cases filed from this phone number (重复来电).
         overdue: True: open cases whose current stage's deadline is before ``now``;
             False: every other case (closed, on time, or without a clock);
             None: no filter.
@@ -74,6 +77,8 @@ def list_cases(
         )
     if category is not None:
         conditions.append(col(CaseRecord.category) == category)
+    if caller is not None:
+        conditions.append(calling_from(engine, caller))
     if overdue is not None:
         late = _overdue_at(now)
         conditions.append(late if overdue else not_(late))
@@ -89,7 +94,17 @@ def list_cases(
     with Session(engine) as session:
         total = session.exec(count).one()
         docs = session.exec(page).all()
-    return [case_from_dict(doc) for doc in docs], total
+    cipher = cipher_of(engine)
+    return [case_from_dict(open_doc(doc, cipher)) for doc in docs], total
+
+
+def calling_from(engine: Engine, phone: str) -> ColumnElement[bool]:
+    """Cases filed by this phone (重复来电): by its lookup hash, or in a plain read model
+    by the phone as stored (the digits of what is asked, as filed)."""
+    cipher = cipher_of(engine)
+    if cipher is None:
+        return col(CaseRecord.reporter_phone) == phone
+    return col(CaseRecord.reporter_phone_hash) == (cipher.caller_hash(phone) or "")
 
 
 def summoned(dialect: str, unit: str) -> ColumnElement[bool]:
@@ -126,7 +141,7 @@ def get_case(engine: Engine, case_id: str) -> CaseView | None:
     """Return the case as last projected, or None if the read model has no such case."""
     with Session(engine) as session:
         doc = session.exec(select(CaseRecord.doc).where(CaseRecord.id == case_id)).one_or_none()
-    return case_from_dict(doc) if doc is not None else None
+    return case_from_dict(open_doc(doc, cipher_of(engine))) if doc is not None else None
 
 
 def case_events(

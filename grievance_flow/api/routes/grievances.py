@@ -38,6 +38,8 @@ EVENTS_PAGE_MAX = 500
 router = APIRouter(prefix="/v1/grievances", tags=["grievances"])
 
 FILERS = frozenset({Role.HOTLINE, Role.DISPATCHER})
+CALLER_LOOKUP = frozenset({Role.DISPATCHER, Role.VERIFIER, Role.AUDITOR, Role.ADMIN})
+"""Who may find cases by the caller's phone: those who may see it (SPEC §1)."""
 
 
 @router.post(
@@ -143,12 +145,24 @@ async def list_grievances(
     ] = None,
     category: SearchText = None,
     overdue: bool | None = None,
+    caller: Annotated[
+        str | None,
+        Query(
+            min_length=3,
+            max_length=32,
+            pattern=r"^[0-9+\- ]+$",
+            description="Cases filed from this phone (重复来电): dispatcher, verifier, auditor, "
+            "admin. Looked up by a keyed hash: the read model keeps no phone in clear.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> CaseList:
     """Cases newest first, filtered. A unit sees the cases assigned to it and those
     it is summoned to (``involving`` its own unit), unless it asks for ``unit=``."""
     unit, involving = _listing_scope(actor, unit, involving)
+    if caller is not None:
+        require_role(actor, CALLER_LOOKUP, "look cases up by the caller's phone")
     now = datetime.now(UTC)
     page = await gateway.list(
         stage=stage,
@@ -156,6 +170,7 @@ async def list_grievances(
         involving=involving,
         category=category,
         overdue=overdue,
+        caller=caller,
         now=now,
         limit=limit,
         offset=offset,
