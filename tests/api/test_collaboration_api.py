@@ -19,7 +19,7 @@ async def test_a_clear_vending_report_goes_straight_to_the_grid(api: Api) -> Non
         await api.http.get(f"/v1/grievances/{case['id']}/events", headers=api.as_("grid-1"))
     ).json()
     assert [e["type"] for e in events] == ["reported", "suggested", "dispatched"]
-    assert events[2]["actor"] == {"role": "system", "unit": None}
+    assert events[2]["actor"] == {"role": "system", "unit": None, "holder": None, "key_id": None}
     await act(api, case["id"], "withdraw", Role.HOTLINE, {"reason": "test done"})
 
 

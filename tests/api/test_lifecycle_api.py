@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grievance_flow.store.keys import key_id_for
 from grievance_flow.workflows.contracts import Role
 from tests.api.conftest import Api
 from tests.api.helpers import act, file_case, grievance_body, listed
@@ -58,8 +59,15 @@ async def test_hotline_to_closed_with_full_timeline(api: Api) -> None:
         "closed",
     ]
     assert [event["seq"] for event in events] == list(range(1, 9))
-    assert events[0]["actor"] == {"role": "hotline", "unit": None}
-    assert events[3]["actor"] == {"role": "unit", "unit": "grid-1"}
+    # The keys of these tests have no holder; every actor names its key (SPEC §7).
+    hotline, grid = key_id_for(api.keys.roles[Role.HOTLINE]), key_id_for(api.keys.units["grid-1"])
+    assert events[0]["actor"] == {
+        "role": "hotline",
+        "unit": None,
+        "holder": None,
+        "key_id": hotline,
+    }
+    assert events[3]["actor"] == {"role": "unit", "unit": "grid-1", "holder": None, "key_id": grid}
     suggested = events[1]["data"]["candidates"][0]
     assert suggested["category"] == CASE_CATEGORY and 0 < suggested["score"] <= 1
 
