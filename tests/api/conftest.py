@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,12 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from benchmarks.embedded import free_port
 from grievance_flow.api.app import build_resources, create_app
+from grievance_flow.cli.signals import QuietServer
 from grievance_flow.runtime import Domain, load_domain
 from grievance_flow.store.engine import make_engine, migrate, sqlite_url_for
 from grievance_flow.store.keys import create_key
@@ -100,3 +104,24 @@ async def running_api(
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
                 yield Api(http=http, keys=keys, engine=engine, app=app)
     engine.dispose()
+
+
+@asynccontextmanager
+async def listening(api: Api) -> AsyncIterator[str]:
+    """Serve ``api``'s app on a free local port (uvicorn) for the block; yield its base URL."""
+
+    port = free_port()
+    config = uvicorn.Config(
+        api.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = QuietServer(config)
+    serving = asyncio.create_task(server.serve())
+    for _ in range(400):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving

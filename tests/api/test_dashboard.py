@@ -21,16 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
-from benchmarks.embedded import free_port
 from grievance_flow.catalogue.loader import parse_catalogue, read_catalogue_data
-from grievance_flow.cli.signals import QuietServer
 from grievance_flow.deadlines.calendar import WorkingCalendar
 from grievance_flow.runtime import Domain
 from grievance_flow.workflows.contracts import Role
-from tests.api.conftest import Api, running_api
+from tests.api.conftest import Api, listening, running_api
 from tests.api.helpers import act, file_case
 from tests.databases import in_ci
 
@@ -86,22 +83,11 @@ def dashboard_domain() -> Domain:
 async def served(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[tuple[str, Api]]:
     """The app with its worker, listening on a free local port."""
     _browser_or_skip()
-    async with running_api(dev_env, tmp_path, dashboard_domain()) as api:
-        port = free_port()
-        config = uvicorn.Config(
-            api.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        server = QuietServer(config)
-        serving = asyncio.create_task(server.serve())
-        for _ in range(400):
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}", api
-        finally:
-            server.should_exit = True
-            await serving
+    async with (
+        running_api(dev_env, tmp_path, dashboard_domain()) as api,
+        listening(api) as base_url,
+    ):
+        yield base_url, api
 
 
 async def drive_cases(api: Api) -> dict[str, str]:

@@ -14,14 +14,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
-from benchmarks.embedded import free_port
 from benchmarks.fuzz import FuzzReport, fuzz
-from grievance_flow.cli.signals import QuietServer
 from grievance_flow.runtime import load_domain
-from tests.api.conftest import Api, running_api
+from tests.api.conftest import Api, listening, running_api
 
 CASES = 1200
 """Per database: about 15 s each on the 2-core reference machine."""
@@ -35,22 +32,11 @@ async def served(
 ) -> AsyncIterator[tuple[str, Api]]:
     """The app with its worker, listening on a free local port, on SQLite and on PostgreSQL."""
     domain = load_domain(None)
-    async with running_api(dev_env, tmp_path, domain, database_url=database_url) as api:
-        port = free_port()
-        config = uvicorn.Config(
-            api.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        server = QuietServer(config)
-        serving = asyncio.create_task(server.serve())
-        for _ in range(400):
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}", api
-        finally:
-            server.should_exit = True
-            await serving
+    async with (
+        running_api(dev_env, tmp_path, domain, database_url=database_url) as api,
+        listening(api) as base_url,
+    ):
+        yield base_url, api
 
 
 async def test_fuzzing_finds_no_server_error_and_no_undocumented_status(
