@@ -197,8 +197,11 @@ class ExtraWorker(_Child):
         env = _env(
             TEMPORAL_ADDRESS=self.temporal_address,
             DATABASE_URL=f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}",
-            # up's payload codec ring: this process must read and write what up's do.
+            # up's codec ring, audit key and archive: this process must read and
+            # write what up's do.
             GRIEVANCE_CODEC_KEYS=str((self.data_dir / "codec-keys.json").resolve()),
+            GRIEVANCE_AUDIT_KEY=str((self.data_dir / "audit-key.pem").resolve()),
+            GRIEVANCE_ARCHIVE_DIR=str((self.data_dir / "archive").resolve()),
         )
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
@@ -250,8 +253,11 @@ class ExtraApi(_Child):
         env = _env(
             TEMPORAL_ADDRESS=self.temporal_address,
             DATABASE_URL=f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}",
-            # up's payload codec ring: this process must read and write what up's do.
+            # up's codec ring, audit key and archive: this process must read and
+            # write what up's do.
             GRIEVANCE_CODEC_KEYS=str((self.data_dir / "codec-keys.json").resolve()),
+            GRIEVANCE_AUDIT_KEY=str((self.data_dir / "audit-key.pem").resolve()),
+            GRIEVANCE_ARCHIVE_DIR=str((self.data_dir / "archive").resolve()),
         )
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
