@@ -30,6 +30,12 @@ class CaseRecord(SQLModel, table=True):
     """
 
     __tablename__ = "cases"
+    __table_args__ = (
+        # The intake's duplicate search (queries.possible_duplicates): equality on
+        # the first three, newest first on the last, so the ten newest come
+        # straight from the index however many cases a grid has (migration 0010).
+        sa.Index("ix_cases_duplicates", "grid", "suggested_category", "status", "created_at", "id"),
+    )
 
     id: str = Field(primary_key=True)
     external_id: str = Field(unique=True, index=True)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Engine, and_, func, not_, or_
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from grievance_flow.store.models import CaseRecord, EventRecord
 from grievance_flow.store.sealing import cipher_of, open_doc
@@ -208,7 +209,18 @@ def possible_duplicates(
 
     Used at intake to list what a dispatcher may want to merge (并单), newest first.
     """
-    statement = (
+    statement = duplicates_statement(
+        grid=grid, category=category, since=since, exclude=exclude, limit=limit
+    )
+    with Session(engine) as session:
+        return list(session.exec(statement).all())
+
+
+def duplicates_statement(
+    *, grid: str, category: str, since: datetime, exclude: str, limit: int
+) -> SelectOfScalar[str]:
+    """The query of :func:`possible_duplicates`, answered by ``ix_cases_duplicates``."""
+    return (
         select(CaseRecord.id)
         .where(
             CaseRecord.grid == grid,
@@ -217,8 +229,7 @@ def possible_duplicates(
             col(CaseRecord.created_at) >= since,
             CaseRecord.id != exclude,
         )
-        .order_by(col(CaseRecord.created_at).desc(), col(CaseRecord.id))
+        # Both descending: one backward walk of the index, no sort.
+        .order_by(col(CaseRecord.created_at).desc(), col(CaseRecord.id).desc())
         .limit(limit)
     )
-    with Session(engine) as session:
-        return list(session.exec(statement).all())

@@ -109,7 +109,7 @@ def test_migrating_again_changes_nothing(database_url: str) -> None:
         migrate(engine)  # by engine, as the API lifespan does
         migrate(engine)
         assert _tables(engine) == TABLES
-        assert _versions(engine) == ["0009"]
+        assert _versions(engine) == ["0010"]
         assert resolve_key(engine, key) == Actor(role=Role.HOTLINE, key_id=key_id_for(key))
     finally:
         engine.dispose()
@@ -165,7 +165,7 @@ def test_processes_starting_together_can_all_migrate(database_url: str) -> None:
 def _assert_at_head(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        assert _versions(engine) == ["0009"]
+        assert _versions(engine) == ["0010"]
         assert _tables(engine) == TABLES
     finally:
         engine.dispose()

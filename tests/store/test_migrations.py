@@ -97,7 +97,7 @@ def test_upgrade_keeps_cases_events_and_keys(engine_at_0001: Engine) -> None:
 
     migrate(engine)
 
-    assert _version(engine) == "0009"
+    assert _version(engine) == "0010"
     # The old document lacks the KPI fields; it still reads back, with their defaults.
     assert get_case(engine, case.id) == case
     assert case_events(engine, case.id) == make_events(3)
