@@ -57,6 +57,7 @@ from grievance_flow.codec.converter import sealed_converter
 from grievance_flow.codec.keys import CODEC_KEYS_FILE, read_ring
 from grievance_flow.store.engine import make_engine, migrate, normalize_url
 from grievance_flow.store.models import CaseRecord
+from grievance_flow.store.sealing import FieldCipher, seal_read_model
 from grievance_flow.workflows.contracts import (
     AcceptInput,
     Action,
@@ -405,6 +406,8 @@ async def _measure(
 
     say("rebuilding the read model from the histories into a fresh database")
     migrate(rebuilt)
+    # Sealed like up's own read model (deterministically), so the rows compare.
+    seal_read_model(rebuilt, FieldCipher(read_ring(up.data_dir / CODEC_KEYS_FILE)))
     summary = await rebuild_read_model(client, rebuilt)
     diff = await asyncio.to_thread(rows_differing, direct, rebuilt, ids)
     return OutageReport(
