@@ -178,3 +178,11 @@ class Settings(BaseSettings):
             except ValueError:
                 return value  # an ISO 8601 duration, or an error pydantic reports
         return value
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    """The environment's settings, with ``--data-dir`` in place of its data dir when given."""
+    settings = Settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir
+    return settings

@@ -42,7 +42,7 @@ from grievance_flow.cli.progress import ProgressBar
 from grievance_flow.cli.system import SystemNotFoundError, connect, locate_system
 from grievance_flow.codec.converter import converter_for, default_converter
 from grievance_flow.codec.keys import CodecKeyError
-from grievance_flow.settings import Settings
+from grievance_flow.settings import settings_for
 
 
 def _error(message: str, code: int) -> int:
@@ -125,9 +125,7 @@ def export_command(
 
 def key_command(*, keys_file: Path | None, data_dir: Path | None) -> int:
     """Make sure the audit key exists (0600); print its id and public PEM, never the key."""
-    settings = Settings()
-    if data_dir is not None:
-        settings.data_dir = data_dir
+    settings = settings_for(data_dir)
     path = keys_file or audit_key_path(settings.audit_key, settings.data_dir)
     try:
         existed = path.exists()
@@ -144,9 +142,7 @@ def key_command(*, keys_file: Path | None, data_dir: Path | None) -> int:
 
 def verify_command(*, paths: list[Path], data_dir: Path | None, public_key: Path | None) -> int:
     """Check each bundle's form, hash and signature, then replay it: ``OK`` / ``FAIL <reason>``."""
-    settings = Settings()
-    if data_dir is not None:
-        settings.data_dir = data_dir
+    settings = settings_for(data_dir)
     try:
         keys = [
             read_verifying_key(public_key or audit_key_path(settings.audit_key, settings.data_dir))
@@ -220,9 +216,7 @@ def _files_converter(data_dir: Path | None) -> DataConverter:
     """What decodes history files: the ring of ``--data-dir``, else the process's own."""
     if data_dir is None:
         return default_converter()
-    settings = Settings()
-    settings.data_dir = data_dir
-    return converter_for(settings)
+    return converter_for(settings_for(data_dir))
 
 
 async def _replay(

@@ -16,7 +16,7 @@ from grievance_flow.codec.keys import (
 )
 from grievance_flow.codec.server import build_codec_app
 from grievance_flow.runtime import open_database
-from grievance_flow.settings import Settings
+from grievance_flow.settings import Settings, settings_for
 
 DEFAULT_PORT = 8081
 DEFAULT_UI_ORIGINS = ("http://127.0.0.1:8233", "http://localhost:8233")
@@ -24,9 +24,7 @@ DEFAULT_UI_ORIGINS = ("http://127.0.0.1:8233", "http://localhost:8233")
 
 
 def _settings(data_dir: Path | None) -> Settings:
-    settings = Settings()
-    if data_dir is not None:
-        settings.data_dir = data_dir
+    settings = settings_for(data_dir)
     return settings
 
 
@@ -42,7 +40,7 @@ def _ring_path(settings: Settings, keys_file: Path | None) -> Path | None:
 
 def init_command(*, data_dir: Path | None, keys_file: Path | None) -> int:
     """Create the ring file if it is missing (compose's one-shot); keep an existing one."""
-    path = _ring_path(_settings(data_dir), keys_file)
+    path = _ring_path(settings_for(data_dir), keys_file)
     if path is None:
         print("GRIEVANCE_CODEC_KEYS holds the ring itself: nothing to create")
         return 0
@@ -59,7 +57,7 @@ def init_command(*, data_dir: Path | None, keys_file: Path | None) -> int:
 
 def rotate_command(*, data_dir: Path | None, keys_file: Path | None) -> int:
     """Append a new key to the ring file; it encrypts once the processes restart."""
-    path = _ring_path(_settings(data_dir), keys_file)
+    path = _ring_path(settings_for(data_dir), keys_file)
     if path is None:
         print(
             "error: GRIEVANCE_CODEC_KEYS holds the ring itself; rotate it where it is kept, "
@@ -82,7 +80,7 @@ def codec_server_command(
     """Serve ``/encode`` and ``/decode`` with the system's ring until interrupted."""
     import uvicorn
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     try:
         ring = settings_ring(settings)
     except CodecKeyError as exc:

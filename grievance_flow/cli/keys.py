@@ -10,7 +10,7 @@ from pathlib import Path
 
 from grievance_flow.catalogue.errors import CatalogueError
 from grievance_flow.runtime import load_domain, open_database
-from grievance_flow.settings import Settings
+from grievance_flow.settings import Settings, settings_for
 from grievance_flow.store.keys import create_key, key_id_for, list_keys, revoke_key
 from grievance_flow.workflows.contracts import Role
 
@@ -19,9 +19,7 @@ def create_key_command(
     *, role: Role, unit: str | None, label: str, data_dir: Path | None, catalogue: Path | None
 ) -> int:
     """Create the key in the system's database (``DATABASE_URL`` or the data dir) and print it."""
-    settings = Settings()
-    if data_dir is not None:
-        settings.data_dir = data_dir
+    settings = settings_for(data_dir)
     if role is Role.UNIT:
         if not unit:
             print("error: --unit is required for --role unit", file=sys.stderr)
@@ -60,15 +58,13 @@ def default_holder() -> str:
 
 
 def _settings(data_dir: Path | None) -> Settings:
-    settings = Settings()
-    if data_dir is not None:
-        settings.data_dir = data_dir
+    settings = settings_for(data_dir)
     return settings
 
 
 def list_keys_command(*, data_dir: Path | None) -> int:
     """Print every key, one per line: id, role, unit, holder, created, state."""
-    engine = open_database(_settings(data_dir))
+    engine = open_database(settings_for(data_dir))
     try:
         keys = list_keys(engine)
     finally:
@@ -84,7 +80,7 @@ def list_keys_command(*, data_dir: Path | None) -> int:
 
 def revoke_command(*, key_id: str, data_dir: Path | None) -> int:
     """Revoke a key by its id: every API refuses it from its next request on."""
-    engine = open_database(_settings(data_dir))
+    engine = open_database(settings_for(data_dir))
     try:
         revoked = revoke_key(engine, key_id)
     finally:

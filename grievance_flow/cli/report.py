@@ -30,7 +30,7 @@ from grievance_flow.reports.table import (
     to_csv,
 )
 from grievance_flow.runtime import load_domain, open_database
-from grievance_flow.settings import Settings
+from grievance_flow.settings import settings_for
 from grievance_flow.store.kpis import KpiGroup, KpiQuery, kpi_rows
 
 FORMATS = (".csv", ".xlsx")
@@ -43,9 +43,7 @@ def report_command(
     if output is not None and output.suffix.lower() not in FORMATS:
         print(f"error: -o must end in .csv or .xlsx, got '{output.name}'", file=sys.stderr)
         return 2
-    settings = Settings()
-    if data_dir is not None:
-        settings.data_dir = data_dir
+    settings = settings_for(data_dir)
     try:
         domain = load_domain(catalogue or settings.catalogue)
     except CatalogueError as exc:
